@@ -1,0 +1,28 @@
+# Copyright 2026 Customer Balances contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Customer Balances",
+    "summary": "Collect bookings and charges on a customer balance, "
+    "billed as one consolidated invoice per period",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/customer-balance/customer_balance",
+    "author": "Customer Balances contributors",
+    "maintainers": [],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "application": False,
+    "installable": True,
+    "depends": ["account", "sale", "portal"],
+    "data": [
+        "security/customer_balance_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "views/customer_balance_views.xml",
+        "views/customer_balance_line_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/product_template_views.xml",
+        "views/res_partner_views.xml",
+    ],
+    "demo": [],
+}

@@ -1,0 +1,86 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CustomerBalanceCommon(AccountTestInvoicingCommon):
+    """A coworking space in Berlin billing its members monthly.
+
+    *Figma* is a member company with two employees booking desks; *Lisa* books
+    on her own.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company.partner_id.tz = "Europe/Berlin"
+        cls.company.write(
+            {
+                "balance_enabled": True,
+                "balance_period": "month",
+                "balance_billing_delay": 0,
+                "balance_grouping": "person",
+            }
+        )
+        cls.currency = cls.company.currency_id
+        cls.community = cls.env["res.partner.category"].create({"name": "Members"})
+        cls.figma = cls.env["res.partner"].create(
+            {
+                "name": "Figma",
+                "is_company": True,
+                "email": "accounting@figma.com",
+                "category_id": [Command.link(cls.community.id)],
+            }
+        )
+        cls.anna, cls.ben = cls.env["res.partner"].create(
+            [
+                {"name": "Anna Figma", "parent_id": cls.figma.id, "email": "anna@figma.com"},
+                {"name": "Ben Figma", "parent_id": cls.figma.id, "email": "ben@figma.com"},
+            ]
+        )
+        cls.lisa = cls.env["res.partner"].create(
+            {"name": "Lisa Solo", "email": "lisa@example.org"}
+        )
+        cls.desk = cls._create_product(
+            name="Desk day",
+            type="service",
+            lst_price=100.0,
+            taxes_id=cls.tax_sale_a,
+        )
+
+    # === HELPERS === #
+
+    @classmethod
+    def _balance(cls, partner, **vals):
+        """An open monthly balance of ``partner`` for June 2026 unless told otherwise."""
+        return cls.env["customer.balance"].create(
+            {
+                "partner_id": partner.id,
+                "period_type": "month",
+                "period_start": "2026-06-01",
+                "period_end": "2026-06-30",
+                "billing_date": "2026-06-30",
+                **vals,
+            }
+        )
+
+    @classmethod
+    def _item(cls, balance, price_unit, partner=None, **vals):
+        """A pending item of ``price_unit`` (one desk day, the sale tax) on ``balance``."""
+        return cls.env["customer.balance.line"].create(
+            {
+                "balance_id": balance.id,
+                "partner_id": (partner or balance.partner_id).id,
+                "company_id": balance.company_id.id,
+                "currency_id": balance.currency_id.id,
+                "product_id": cls.desk.id,
+                "name": "Desk day",
+                "quantity": 1.0,
+                "price_unit": price_unit,
+                "tax_ids": [Command.set(cls.tax_sale_a.ids)],
+                "service_date": balance.period_start or "2026-06-15",
+                **vals,
+            }
+        )
