@@ -44,7 +44,9 @@ class CustomerBalance(models.Model):
         default=lambda self: self.env.company.currency_id,
     )
     period_type = fields.Selection(
-        selection=lambda self: self.env["res.company"]._fields["balance_period"].selection,
+        selection=lambda self: (
+            self.env["res.company"]._fields["balance_period"].selection
+        ),
         string="Period Kind",
         required=True,
         default="month",
@@ -101,7 +103,9 @@ class CustomerBalance(models.Model):
         tracking=True,
     )
     amount_tax = fields.Monetary(string="Taxes", compute="_compute_amounts", store=True)
-    amount_total = fields.Monetary(string="Total", compute="_compute_amounts", store=True)
+    amount_total = fields.Monetary(
+        string="Total", compute="_compute_amounts", store=True
+    )
     item_count = fields.Integer(string="Items Count", compute="_compute_item_count")
     carried_from_id = fields.Many2one(
         comodel_name="customer.balance",
@@ -113,7 +117,8 @@ class CustomerBalance(models.Model):
     )
 
     _one_open_balance_per_period = models.UniqueIndex(
-        "(partner_id, company_id, currency_id, COALESCE(period_start, '0001-01-01'::date))"
+        "(partner_id, company_id, currency_id,"
+        " COALESCE(period_start, '0001-01-01'::date))"
         " WHERE state = 'open'",
         "A customer can only have one open balance per company, currency and period.",
     )
@@ -122,7 +127,8 @@ class CustomerBalance(models.Model):
         "An invoice can only be the consolidated invoice of one balance.",
     )
     _period_consistent = models.Constraint(
-        "CHECK (period_end IS NULL OR period_start IS NULL OR period_end >= period_start)",
+        "CHECK (period_end IS NULL OR period_start IS NULL"
+        " OR period_end >= period_start)",
         "The end of a billing period cannot be before its start.",
     )
 
@@ -144,7 +150,9 @@ class CustomerBalance(models.Model):
         AccountTax = self.env["account.tax"]
         for balance in self:
             lines = balance.line_ids.filtered(lambda line: line.state == "pending")
-            base_lines = [line._prepare_base_line_for_taxes_computation() for line in lines]
+            base_lines = [
+                line._prepare_base_line_for_taxes_computation() for line in lines
+            ]
             AccountTax._add_tax_details_in_base_lines(base_lines, balance.company_id)
             AccountTax._round_base_lines_tax_details(base_lines, balance.company_id)
             totals = AccountTax._get_tax_totals_summary(
@@ -172,7 +180,9 @@ class CustomerBalance(models.Model):
     def _compute_is_scheduled(self):
         for balance in self:
             today = balance.company_id._balance_today()
-            balance.is_scheduled = bool(balance.period_start and balance.period_start > today)
+            balance.is_scheduled = bool(
+                balance.period_start and balance.period_start > today
+            )
 
     def _search_is_scheduled(self, operator, value):
         if operator not in ("in", "not in"):
@@ -188,9 +198,10 @@ class CustomerBalance(models.Model):
         return ~scheduled
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        res = super()._compute_access_url()
         for balance in self:
             balance.access_url = f"/my/balances/{balance.id}"
+        return res
 
     # === CRUD METHODS === #
 
@@ -198,7 +209,10 @@ class CustomerBalance(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("name", "/") == "/":
-                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                company = (
+                    self.env["res.company"].browse(vals.get("company_id"))
+                    or self.env.company
+                )
                 vals["name"] = (
                     self.env["ir.sequence"]
                     .with_company(company)

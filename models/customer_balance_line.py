@@ -15,7 +15,6 @@ class CustomerBalanceLine(models.Model):
 
     balance_id = fields.Many2one(
         comodel_name="customer.balance",
-        string="Balance",
         index=True,
         ondelete="restrict",
         check_company=True,
@@ -41,7 +40,6 @@ class CustomerBalanceLine(models.Model):
     )
     product_id = fields.Many2one(
         comodel_name="product.product",
-        string="Product",
         check_company=True,
     )
     product_uom_id = fields.Many2one(
@@ -54,7 +52,9 @@ class CustomerBalanceLine(models.Model):
     )
     name = fields.Text(string="Description", required=True)
     quantity = fields.Float(default=1.0, digits="Product Unit", required=True)
-    price_unit = fields.Float(string="Unit Price", digits="Product Price", required=True)
+    price_unit = fields.Float(
+        string="Unit Price", digits="Product Price", required=True
+    )
     discount = fields.Float(string="Discount (%)", digits="Discount", default=0.0)
     tax_ids = fields.Many2many(
         comodel_name="account.tax",
@@ -114,21 +114,21 @@ class CustomerBalanceLine(models.Model):
     )
     invoice_line_id = fields.Many2one(
         comodel_name="account.move.line",
-        string="Invoice Line",
         readonly=True,
         copy=False,
         index="btree_not_null",
     )
     invoice_id = fields.Many2one(
         related="invoice_line_id.move_id",
-        string="Invoice",
         store=True,
         index="btree_not_null",
     )
     price_subtotal = fields.Monetary(
         string="Subtotal", compute="_compute_amounts", store=True
     )
-    price_total = fields.Monetary(string="Total", compute="_compute_amounts", store=True)
+    price_total = fields.Monetary(
+        string="Total", compute="_compute_amounts", store=True
+    )
 
     _invoiced_once = models.UniqueIndex(
         "(invoice_line_id) WHERE invoice_line_id IS NOT NULL",

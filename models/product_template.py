@@ -17,7 +17,8 @@ class ProductTemplate(models.Model):
         help="Pay immediately: never put on a customer balance, invoiced as usual.\n"
         "Always on balance: for customers who use balances, the item goes on their "
         "balance and is billed with the consolidated invoice.\n"
-        "Customer chooses at checkout: the customer may add it to the balance or pay now.",
+        "Customer chooses at checkout: the customer may add it to the balance or "
+        "pay now.",
     )
     balance_invoice_timing = fields.Selection(
         selection=[
@@ -27,7 +28,7 @@ class ProductTemplate(models.Model):
         string="Bill In Period Of",
         default="order",
         required=True,
-        help="At booking time: the item is billed with the period in which the order is "
-        "confirmed.\nAt service start: the item waits for the period in which the "
-        "service starts (bookings for later months are scheduled).",
+        help="At booking time: the item is billed with the period in which the "
+        "order is confirmed.\nAt service start: the item waits for the period in "
+        "which the service starts (bookings for later months are scheduled).",
     )

@@ -26,15 +26,16 @@ class ResCompany(models.Model):
         string="Billing Period",
         default="month",
         required=True,
-        help="How long a balance collects items before it is billed. Periods follow the "
-        "calendar in the company's time zone (weeks start on Monday). Manual: one open "
-        "balance per customer that is only billed when an accountant creates the invoice.",
+        help="How long a balance collects items before it is billed. Periods follow "
+        "the calendar in the company's time zone (weeks start on Monday). Manual: one "
+        "open balance per customer, only billed when an accountant creates the "
+        "invoice.",
     )
     balance_billing_delay = fields.Integer(
         string="Billing Delay (days)",
         default=0,
-        help="Days to wait after the end of a period before the consolidated invoice is "
-        "created, e.g. to let late bookings of the period come in.",
+        help="Days to wait after the end of a period before the consolidated invoice "
+        "is created, e.g. to let late bookings of the period come in.",
     )
     balance_grouping = fields.Selection(
         selection=[("person", "Per person"), ("company", "Per company")],
@@ -59,8 +60,8 @@ class ResCompany(models.Model):
     balance_min_amount = fields.Monetary(
         string="Minimum Invoice Amount",
         currency_field="currency_id",
-        help="A balance whose total is below this amount when it is due is carried into "
-        "the next period instead of being billed. Leave at 0 to bill any amount.",
+        help="A balance whose total is below this amount when it is due is carried "
+        "into the next period instead of being billed. Leave at 0 to bill any amount.",
     )
     balance_admin_only = fields.Boolean(
         string="Only Items Added by Staff",
@@ -122,8 +123,9 @@ class ResCompany(models.Model):
             ):
                 raise ValidationError(
                     _(
-                        "The billing threshold (%(threshold)s) of %(company)s cannot be "
-                        "lower than its minimum invoice amount (%(minimum)s).",
+                        "The billing threshold (%(threshold)s) of %(company)s "
+                        "cannot be lower than its minimum invoice amount "
+                        "(%(minimum)s).",
                         threshold=threshold,
                         minimum=minimum,
                         company=company.name,

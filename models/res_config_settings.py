@@ -5,8 +5,12 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    balance_enabled = fields.Boolean(related="company_id.balance_enabled", readonly=False)
-    balance_period = fields.Selection(related="company_id.balance_period", readonly=False)
+    balance_enabled = fields.Boolean(
+        related="company_id.balance_enabled", readonly=False
+    )
+    balance_period = fields.Selection(
+        related="company_id.balance_period", readonly=False
+    )
     balance_billing_delay = fields.Integer(
         related="company_id.balance_billing_delay", readonly=False
     )

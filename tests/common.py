@@ -36,8 +36,16 @@ class CustomerBalanceCommon(AccountTestInvoicingCommon):
         )
         cls.anna, cls.ben = cls.env["res.partner"].create(
             [
-                {"name": "Anna Figma", "parent_id": cls.figma.id, "email": "anna@figma.com"},
-                {"name": "Ben Figma", "parent_id": cls.figma.id, "email": "ben@figma.com"},
+                {
+                    "name": "Anna Figma",
+                    "parent_id": cls.figma.id,
+                    "email": "anna@figma.com",
+                },
+                {
+                    "name": "Ben Figma",
+                    "parent_id": cls.figma.id,
+                    "email": "ben@figma.com",
+                },
             ]
         )
         cls.lisa = cls.env["res.partner"].create(
@@ -54,7 +62,7 @@ class CustomerBalanceCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def _balance(cls, partner, **vals):
-        """An open monthly balance of ``partner`` for June 2026 unless told otherwise."""
+        """An open monthly balance of ``partner``, for June 2026 by default."""
         return cls.env["customer.balance"].create(
             {
                 "partner_id": partner.id,
@@ -68,7 +76,7 @@ class CustomerBalanceCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def _item(cls, balance, price_unit, partner=None, **vals):
-        """A pending item of ``price_unit`` (one desk day, the sale tax) on ``balance``."""
+        """A pending item of ``price_unit`` (a desk day, sale tax) on ``balance``."""
         return cls.env["customer.balance.line"].create(
             {
                 "balance_id": balance.id,

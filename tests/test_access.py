@@ -18,10 +18,16 @@ class TestAccess(CustomerBalanceCommon):
         cls.balance_lisa = cls._balance(cls.lisa)
         cls.item_lisa = cls._item(cls.balance_lisa, 70.0)
         cls.portal_anna = new_test_user(
-            cls.env, login="anna.portal", groups="base.group_portal", partner_id=cls.anna.id
+            cls.env,
+            login="anna.portal",
+            groups="base.group_portal",
+            partner_id=cls.anna.id,
         )
         cls.portal_ben = new_test_user(
-            cls.env, login="ben.portal", groups="base.group_portal", partner_id=cls.ben.id
+            cls.env,
+            login="ben.portal",
+            groups="base.group_portal",
+            partner_id=cls.ben.id,
         )
 
     def _visible(self, user, model="customer.balance"):
@@ -73,9 +79,13 @@ class TestAccess(CustomerBalanceCommon):
             company_id=other.id,
             company_ids=[Command.set(other.ids)],
         )
-        self.assertTrue(accountant.has_group("customer_balance.group_customer_balance_user"))
-        own = self.env["customer.balance"].with_user(accountant).create(
-            {"partner_id": self.lisa.id}
+        self.assertTrue(
+            accountant.has_group("customer_balance.group_customer_balance_user")
+        )
+        own = (
+            self.env["customer.balance"]
+            .with_user(accountant)
+            .create({"partner_id": self.lisa.id})
         )
         self.assertEqual(own.company_id, other)
         self.assertEqual(self._visible(accountant), own.sudo())
@@ -89,13 +99,25 @@ class TestAccess(CustomerBalanceCommon):
     def test_groups_follow_invoicing_groups(self):
         """Invoicing users are balance users; accounting administrators manage
         balances; a plain employee has no access."""
-        billing = new_test_user(self.env, login="billing", groups="account.group_account_invoice")
-        admin = new_test_user(self.env, login="acc.admin", groups="account.group_account_manager")
+        billing = new_test_user(
+            self.env, login="billing", groups="account.group_account_invoice"
+        )
+        admin = new_test_user(
+            self.env, login="acc.admin", groups="account.group_account_manager"
+        )
         employee = new_test_user(self.env, login="employee", groups="base.group_user")
-        self.assertTrue(billing.has_group("customer_balance.group_customer_balance_user"))
-        self.assertFalse(billing.has_group("customer_balance.group_customer_balance_manager"))
-        self.assertTrue(admin.has_group("customer_balance.group_customer_balance_manager"))
-        self.assertFalse(employee.has_group("customer_balance.group_customer_balance_user"))
+        self.assertTrue(
+            billing.has_group("customer_balance.group_customer_balance_user")
+        )
+        self.assertFalse(
+            billing.has_group("customer_balance.group_customer_balance_manager")
+        )
+        self.assertTrue(
+            admin.has_group("customer_balance.group_customer_balance_manager")
+        )
+        self.assertFalse(
+            employee.has_group("customer_balance.group_customer_balance_user")
+        )
         with self.assertRaises(AccessError):
             self.balance_anna.with_user(employee).read(["amount_total"])
         # Only managers delete balances.

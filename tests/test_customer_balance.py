@@ -28,8 +28,8 @@ class TestCustomerBalance(CustomerBalanceCommon):
             with self.cr.savepoint():
                 self.env.cr.execute(
                     """
-                    INSERT INTO customer_balance (name, partner_id, company_id, currency_id,
-                        period_type, period_start, state)
+                    INSERT INTO customer_balance (name, partner_id, company_id,
+                        currency_id, period_type, period_start, state)
                     VALUES ('dup', %s, %s, %s, 'month', '2026-06-01', 'open')
                     """,
                     [self.anna.id, self.company.id, self.currency.id],
@@ -55,7 +55,11 @@ class TestCustomerBalance(CustomerBalanceCommon):
         june.flush_recordset()
         self._balance(self.anna)  # June again, the first one is no longer open
         self._balance(
-            self.anna, period_type="manual", period_start=False, period_end=False, billing_date=False
+            self.anna,
+            period_type="manual",
+            period_start=False,
+            period_end=False,
+            billing_date=False,
         )
         self.env.flush_all()
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
@@ -98,18 +102,24 @@ class TestCustomerBalance(CustomerBalanceCommon):
         """A balance whose period has not started yet is scheduled, in the company's
         time zone: on 31 May 23:30 in Berlin (21:30 UTC) June has not begun."""
         june = self._balance(self.anna)
-        may = self._balance(self.anna, period_start="2026-05-01", period_end="2026-05-31")
+        may = self._balance(
+            self.anna, period_start="2026-05-01", period_end="2026-05-31"
+        )
         Balance = self.env["customer.balance"]
         with freeze_time("2026-05-31 21:30:00"):
             june.invalidate_recordset(["is_scheduled"])
             self.assertTrue(june.is_scheduled)
             self.assertFalse(may.is_scheduled)
-            scheduled = Balance.search([("is_scheduled", "=", True), ("id", "in", (june + may).ids)])
+            scheduled = Balance.search(
+                [("is_scheduled", "=", True), ("id", "in", (june + may).ids)]
+            )
             self.assertEqual(scheduled, june)
         with freeze_time("2026-05-31 22:30:00"):  # 00:30 on 1 June in Berlin
             june.invalidate_recordset(["is_scheduled"])
             self.assertFalse(june.is_scheduled)
-            scheduled = Balance.search([("is_scheduled", "=", True), ("id", "in", (june + may).ids)])
+            scheduled = Balance.search(
+                [("is_scheduled", "=", True), ("id", "in", (june + may).ids)]
+            )
             self.assertFalse(scheduled)
 
     def test_invoiced_balance_cannot_be_deleted(self):
@@ -120,9 +130,15 @@ class TestCustomerBalance(CustomerBalanceCommon):
 
     def test_state_changes_tracked_in_chatter(self):
         """State changes are visible to the accountant in the chatter."""
-        tracked_env = self.env(context=dict(self.env.context, tracking_disable=False, mail_notrack=False))
+        tracked_env = self.env(
+            context=dict(self.env.context, tracking_disable=False, mail_notrack=False)
+        )
         balance = tracked_env["customer.balance"].create(
-            {"partner_id": self.anna.id, "period_start": "2026-06-01", "period_end": "2026-06-30"}
+            {
+                "partner_id": self.anna.id,
+                "period_start": "2026-06-01",
+                "period_end": "2026-06-30",
+            }
         )
         self.env.cr.flush()
         balance.write({"state": "cancel"})
@@ -143,21 +159,32 @@ class TestCustomerBalance(CustomerBalanceCommon):
         self.assertEqual(len(form.line_ids), 1)
         self.assertAlmostEqual(form.amount_untaxed, 80.0)
         menu = self.env.ref("customer_balance.menu_customer_balance")
-        self.assertEqual(menu.parent_id, self.env.ref("account.menu_finance_receivables"))
-        self.assertEqual(menu.action, self.env.ref("customer_balance.action_customer_balance"))
+        self.assertEqual(
+            menu.parent_id, self.env.ref("account.menu_finance_receivables")
+        )
+        self.assertEqual(
+            menu.action, self.env.ref("customer_balance.action_customer_balance")
+        )
 
     def test_partner_open_amount(self):
         """The partner's open balance sums its open balances of the company."""
         june = self._balance(self.anna)
-        july = self._balance(self.anna, period_start="2026-07-01", period_end="2026-07-31")
+        july = self._balance(
+            self.anna, period_start="2026-07-01", period_end="2026-07-31"
+        )
         self._item(june, 100.0, tax_ids=[Command.clear()])
         self._item(july, 50.0, tax_ids=[Command.clear()])
-        done = self._balance(self.anna, period_start="2026-04-01", period_end="2026-04-30")
+        done = self._balance(
+            self.anna, period_start="2026-04-01", period_end="2026-04-30"
+        )
         self._item(done, 1000.0, tax_ids=[Command.clear()])
         done.state = "cancel"
         self.assertEqual(self.anna.balance_count, 3)
         self.assertAlmostEqual(self.anna.balance_open_amount, 150.0)
         found = self.env["res.partner"].search(
-            [("balance_open_amount", ">", 100.0), ("id", "in", (self.anna + self.ben).ids)]
+            [
+                ("balance_open_amount", ">", 100.0),
+                ("id", "in", (self.anna + self.ben).ids),
+            ]
         )
         self.assertEqual(found, self.anna)

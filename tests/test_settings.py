@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from lxml import etree
+from psycopg2 import IntegrityError
 
 from odoo import Command
 from odoo.exceptions import ValidationError
@@ -30,7 +31,7 @@ class TestSettings(CustomerBalanceCommon):
         self.assertFalse(company.balance_auto_send)
 
     def test_settings_form_saves_on_the_company(self):
-        """Every setting saved through the settings form lands on the current company."""
+        """Every setting saved through the settings form lands on the company."""
         with Form(self.env["res.config.settings"]) as settings:
             settings.balance_enabled = True
             settings.balance_period = "quarter"
@@ -76,7 +77,9 @@ class TestSettings(CustomerBalanceCommon):
         other = self.setup_other_company(name="Musterstadt Hall")["company"]
         self.env.user.company_ids = [Command.link(other.id)]
         other.balance_period = "week"
-        with Form(self.env["res.config.settings"].with_company(self.company)) as settings:
+        with Form(
+            self.env["res.config.settings"].with_company(self.company)
+        ) as settings:
             settings.balance_period = "year"
             settings.balance_billing_delay = 5
         self.assertEqual(self.company.balance_period, "year")
@@ -96,7 +99,11 @@ class TestSettings(CustomerBalanceCommon):
 
     def test_negative_delay_refused(self):
         """A negative billing delay is refused by the database, nothing is saved."""
-        with self.assertRaises(Exception), mute_logger("odoo.sql_db"), self.cr.savepoint():
+        with (
+            self.assertRaises(IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.cr.savepoint(),
+        ):
             self.company.balance_billing_delay = -1
             self.company.flush_recordset()
         self.company.invalidate_recordset()
@@ -104,20 +111,24 @@ class TestSettings(CustomerBalanceCommon):
 
     def test_threshold_below_minimum_refused(self):
         """A billing threshold below the minimum invoice amount makes no sense."""
-        with self.assertRaisesRegex(ValidationError, "cannot be lower than its minimum"):
+        with self.assertRaisesRegex(
+            ValidationError, "cannot be lower than its minimum"
+        ):
             self.company.write(
                 {"balance_threshold_amount": 10.0, "balance_min_amount": 20.0}
             )
 
     def test_auto_send_needs_auto_post(self):
-        """Invoices are only sent automatically when they are confirmed automatically."""
+        """Invoices are only sent automatically when confirmed automatically."""
         with self.assertRaisesRegex(ValidationError, "also confirmed automatically"):
             self.company.write({"balance_auto_send": True, "balance_auto_post": False})
 
     def test_settings_view_hides_options_while_off(self):
         """The settings block is on the Invoicing page, and every setting but the
         switch itself is hidden while the feature is off."""
-        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"][
+            "form"
+        ]["arch"]
         block = etree.fromstring(arch).xpath("//block[@id='customer_balance_settings']")
         self.assertEqual(len(block), 1)
         settings = block[0].xpath(".//setting")
@@ -126,7 +137,9 @@ class TestSettings(CustomerBalanceCommon):
             if setting.get("id") == "balance_enabled":
                 self.assertFalse(setting.get("invisible"))
             else:
-                self.assertEqual(setting.get("invisible"), "not balance_enabled", setting.get("id"))
+                self.assertEqual(
+                    setting.get("invisible"), "not balance_enabled", setting.get("id")
+                )
 
     def test_product_fields(self):
         """Products go on balances by default, billed in the period of the booking;

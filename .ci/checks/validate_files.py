@@ -10,11 +10,17 @@ import csv
 import re
 import sys
 from pathlib import Path
-
 from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIP_DIRS = {".git", ".dev", "__pycache__", ".ruff_cache", ".pytest_cache", "node_modules"}
+SKIP_DIRS = {
+    ".git",
+    ".dev",
+    "__pycache__",
+    ".ruff_cache",
+    ".pytest_cache",
+    "node_modules",
+}
 
 
 def addon_files(pattern):
@@ -74,7 +80,8 @@ def check_csv():
         for number, row in enumerate(rows[1:], start=2):
             if len(row) != width:
                 problems.append(
-                    f"{path.relative_to(ROOT)}:{number}: {len(row)} columns, header has {width}"
+                    f"{path.relative_to(ROOT)}:{number}: {len(row)} columns, "
+                    f"header has {width}"
                 )
         ids = [row[0] for row in rows[1:]]
         if len(ids) != len(set(ids)):
