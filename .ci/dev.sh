@@ -276,7 +276,7 @@ cmd_test() {
         no_odoo_help
         local py; py=$(static_checks)
         echo "Odoo suite skipped: no Odoo 19 found (set ODOO_BIN or put \`odoo\` on PATH); running only the Odoo-free checks."
-        cd "$ROOT" && "$py" -m pytest -q -p no:cacheprovider .ci/checks
+        cd "$ROOT/.ci/checks" && "$py" -m pytest -q -p no:cacheprovider --rootdir=. test_static.py
         return
     fi
     pg_start; pg_env; write_conf
