@@ -13,7 +13,7 @@
     "development_status": "Alpha",
     "application": False,
     "installable": True,
-    "depends": ["account", "sale", "portal"],
+    "depends": ["account", "sale", "portal", "iap"],
     "data": [
         "security/customer_balance_security.xml",
         "security/ir.model.access.csv",
@@ -23,6 +23,8 @@
         "views/res_config_settings_views.xml",
         "views/product_template_views.xml",
         "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+        "wizards/customer_balance_wizard_views.xml",
     ],
     "demo": [],
 }

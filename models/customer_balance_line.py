@@ -1,6 +1,30 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+# Fields that make an item what it is: frozen once the item is invoiced or cancelled.
+FROZEN_FIELDS = {
+    "balance_id",
+    "partner_id",
+    "company_id",
+    "currency_id",
+    "product_id",
+    "product_uom_id",
+    "name",
+    "quantity",
+    "price_unit",
+    "discount",
+    "tax_ids",
+    "analytic_distribution",
+    "service_date",
+    "sale_line_id",
+}
+# Changing one of these moves a pending item to the balance it now belongs to.
+ASSIGNMENT_FIELDS = {"partner_id", "company_id", "currency_id", "service_date"}
 
 
 class CustomerBalanceLine(models.Model):
@@ -156,12 +180,105 @@ class CustomerBalanceLine(models.Model):
             line.price_subtotal = base_line["tax_details"]["total_excluded_currency"]
             line.price_total = base_line["tax_details"]["total_included_currency"]
 
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("balance_id", "company_id", "currency_id", "state")
+    def _check_balance_consistency(self):
+        for line in self:
+            balance = line.balance_id
+            if not balance:
+                continue
+            if balance.company_id != line.company_id:
+                raise ValidationError(
+                    _(
+                        "Item “%(item)s” belongs to %(company)s and cannot be on a "
+                        "balance of %(other)s.",
+                        item=line.name,
+                        company=line.company_id.name,
+                        other=balance.company_id.name,
+                    )
+                )
+            if balance.currency_id != line.currency_id:
+                raise ValidationError(
+                    _(
+                        "Item “%(item)s” is in %(currency)s and cannot be on a balance "
+                        "in %(other)s.",
+                        item=line.name,
+                        currency=line.currency_id.name,
+                        other=balance.currency_id.name,
+                    )
+                )
+            if line.state == "pending" and balance.state != "open":
+                raise ValidationError(
+                    _(
+                        "Item “%(item)s” cannot wait on balance %(balance)s: it is no "
+                        "longer open.",
+                        item=line.name,
+                        balance=balance.name,
+                    )
+                )
+
     # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.filtered(lambda line: not line.balance_id)._assign_balance()
+        return lines
+
+    def write(self, vals):
+        frozen = FROZEN_FIELDS.intersection(vals)
+        if frozen and self.filtered(lambda line: line.state != "pending"):
+            raise UserError(
+                _("Invoiced or cancelled items cannot be changed any more.")
+            )
+        reassign = "balance_id" not in vals and ASSIGNMENT_FIELDS.intersection(vals)
+        res = super().write(vals)
+        if reassign:
+            self.filtered(lambda line: line.state == "pending")._assign_balance()
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_invoiced(self):
         if any(line.state == "invoiced" for line in self):
             raise UserError(_("An invoiced item cannot be deleted."))
+
+    def unlink(self):
+        pending = self.filtered(lambda line: line.state == "pending")
+        for balance, lines in pending.grouped("balance_id").items():
+            balance.message_post(
+                body=_(
+                    "Items removed: %s",
+                    ", ".join(
+                        f"{line.name} ({line.price_subtotal} {line.currency_id.symbol})"
+                        for line in lines
+                    ),
+                )
+            )
+        return super().unlink()
+
+    # === ACTION METHODS === #
+
+    def action_invoice_now(self):
+        """Take the selected pending items off their balance and invoice them on
+        their own, one invoice per balance."""
+        lines = self.filtered(lambda line: line.state == "pending")
+        if not lines:
+            raise UserError(_("Select pending items to invoice."))
+        invoices = self.env["account.move"]
+        for balance, balance_lines in lines.grouped("balance_id").items():
+            invoices |= balance._invoice_items(balance_lines)
+        return invoices._get_records_action(name=_("Invoices"))
+
+    def action_move_to_balance(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Move Items"),
+            "res_model": "customer.balance.line.move",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_line_ids": [Command.set(self.ids)]},
+        }
 
     # === BUSINESS METHODS === #
 
@@ -173,3 +290,178 @@ class CustomerBalanceLine(models.Model):
             partner_id=self.balance_id.partner_id or self.partner_id,
             **kwargs,
         )
+
+    def _prepare_invoice_line_values(self, **optional_values):
+        """Values of the invoice line this item becomes. A booking item asks its
+        order line, so that accounts, analytic and order links are Odoo's own."""
+        self.ensure_one()
+        values = {
+            "display_type": "product",
+            "name": self.name,
+            "product_id": self.product_id.id,
+            "product_uom_id": self.product_uom_id.id,
+            "quantity": self.quantity,
+            "price_unit": self.price_unit,
+            "discount": self.discount,
+            "tax_ids": [Command.set(self.tax_ids.ids)],
+            "analytic_distribution": self.analytic_distribution,
+            **optional_values,
+        }
+        if self.sale_line_id:
+            return self.sale_line_id._prepare_invoice_line(**values)
+        return values
+
+    def _balance_date(self):
+        """The company-local date deciding the item's period."""
+        self.ensure_one()
+        return self.service_date
+
+    def _assign_balance(self):
+        """Put each pending item on the open balance of its billed partner, company
+        and currency for the period of its service date, creating missing balances.
+
+        Runs in a fixed number of queries for the whole set of items (one search
+        for the balances that may hold them, one create, one write per balance).
+        """
+        lines = self.filtered(lambda line: line.state == "pending")
+        if not lines:
+            return
+        reasons = {
+            partner._balance_ineligibility_reason(company)
+            for partner, company in {
+                (line.partner_id, line.company_id) for line in lines
+            }
+        } - {False}
+        if reasons:
+            raise ValidationError("\n".join(sorted(reasons)))
+
+        groups = defaultdict(lambda: self.browse())
+        for line in lines:
+            billed = line.partner_id._balance_billed_partner(line.company_id)
+            groups[billed, line.company_id, line.currency_id] |= line
+        Balance = self.env["customer.balance"]
+        balances = Balance.search(self._get_candidate_balances_domain(groups))
+        known = balances.grouped(
+            lambda balance: (
+                balance.partner_id,
+                balance.company_id,
+                balance.currency_id,
+            )
+        )
+
+        targets = {}  # line -> balance, or the values of a balance to create
+        to_create = {}
+        for key, key_lines in groups.items():
+            candidates = known.get(key, Balance)
+            for line in key_lines.sorted(lambda line: line._balance_date()):
+                values = self._resolve_balance(line, key, candidates, to_create)
+                targets[line] = values
+        if to_create:
+            created = Balance._create_for_assignment(list(to_create.values()))
+            by_key = dict(zip(to_create, created, strict=True))
+            targets = {
+                line: by_key[target] if isinstance(target, tuple) else target
+                for line, target in targets.items()
+            }
+        by_balance = defaultdict(lambda: self.browse())
+        for line, balance in targets.items():
+            by_balance[balance] |= line
+        for balance, balance_lines in by_balance.items():
+            moved = balance_lines.filtered(lambda line, b=balance: line.balance_id != b)
+            if moved:
+                moved.balance_id = balance
+
+    @api.model
+    def _get_candidate_balances_domain(self, groups):
+        """Balances that may hold, or border, the periods of the grouped items."""
+        dates = [line._balance_date() for lines in groups.values() for line in lines]
+        companies = self.env["res.company"].union(*(key[1] for key in groups))
+        todays = [company._balance_today() for company in companies]
+        first = min(dates + todays)
+        last = max(dates + todays)
+        # The widest period (a year) around the dates covers every natural period.
+        first = first.replace(month=1, day=1)
+        last = last.replace(month=12, day=31)
+        return [
+            ("partner_id", "in", [key[0].id for key in groups]),
+            ("company_id", "in", companies.ids),
+            ("currency_id", "in", [key[2].id for key in groups]),
+            ("state", "!=", "cancel"),
+            "|",
+            ("period_start", "=", False),
+            "&",
+            ("period_start", "<=", last),
+            ("period_end", ">=", first),
+        ]
+
+    def _resolve_balance(self, line, key, candidates, to_create):
+        """The balance ``line`` goes on: an open balance among ``candidates``, or the
+        key in ``to_create`` of the values of a balance to create."""
+        company = key[1]
+        day = line._balance_date()
+        periodic = candidates.filtered("period_start")
+
+        def covering(day):
+            return periodic.filtered(
+                lambda balance: balance.period_start <= day <= balance.period_end
+            )
+
+        # Open balances keep the period they were opened with, whatever the setting.
+        open_balance = covering(day).filtered(lambda balance: balance.state == "open")
+        if open_balance:
+            return open_balance[0]
+        if company.balance_period == "manual":
+            manual = candidates.filtered(
+                lambda balance: not balance.period_start and balance.state == "open"
+            )
+            if manual:
+                return manual[0]
+            return self._balance_to_create(to_create, key, "manual", False, False)
+        billed = covering(day).sorted("period_end")[-1:]
+        if billed:
+            today = company._balance_today()
+            if billed.period_end >= today:
+                # Billed early (threshold, bill now): a new balance, same period.
+                return self._balance_to_create(
+                    to_create,
+                    key,
+                    billed.period_type,
+                    billed.period_start,
+                    billed.period_end,
+                    billed.billing_date,
+                )
+            # A late item of a period already billed goes with today's items.
+            day = today
+            open_balance = covering(day).filtered(lambda b: b.state == "open")
+            if open_balance:
+                return open_balance[0]
+        start, end = company._balance_period_bounds(day)
+        # Never overlap balances opened under another period setting: the new period
+        # starts after the previous one ends and ends before the next one starts.
+        for balance in periodic:
+            if start <= balance.period_end < day:
+                start = balance.period_end + relativedelta(days=1)
+            if day < balance.period_start <= end:
+                end = balance.period_start - relativedelta(days=1)
+        return self._balance_to_create(
+            to_create, key, company.balance_period, start, end
+        )
+
+    def _balance_to_create(
+        self, to_create, key, period_type, start, end, billing_date=None
+    ):
+        partner, company, currency = key
+        create_key = (partner.id, company.id, currency.id, start)
+        if create_key not in to_create:
+            to_create[create_key] = {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "currency_id": currency.id,
+                "period_type": period_type,
+                "period_start": start,
+                "period_end": end,
+                "billing_date": billing_date
+                if billing_date is not None
+                else company._balance_billing_date(end),
+            }
+        return create_key

@@ -2,9 +2,11 @@
 from datetime import UTC, date, datetime
 
 import pytz
+from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import date_utils
 
 
 class ResCompany(models.Model):
@@ -167,3 +169,22 @@ class ResCompany(models.Model):
         """Today in the company's time zone."""
         self.ensure_one()
         return self._balance_local_date(fields.Datetime.now())
+
+    def _balance_period_bounds(self, local_date, period_type=None):
+        """The calendar period containing ``local_date`` (a company-local date) as
+        ``(start, end)``; ``(False, False)`` for manual balances."""
+        self.ensure_one()
+        period_type = period_type or self.balance_period
+        if period_type == "manual":
+            return False, False
+        return (
+            date_utils.start_of(local_date, period_type),
+            date_utils.end_of(local_date, period_type),
+        )
+
+    def _balance_billing_date(self, period_end):
+        """The day a balance of a period ending on ``period_end`` is billed."""
+        self.ensure_one()
+        if not period_end:
+            return False
+        return period_end + relativedelta(days=self.balance_billing_delay)

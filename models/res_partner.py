@@ -1,10 +1,39 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+import unicodedata
+
+from odoo import _, api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+from odoo.addons.iap.tools.iap_tools import mail_prepare_for_domain_search
+
+
+def _normalized_name(name):
+    """``name`` without case and accents, for matching company names."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    return " ".join(
+        "".join(char for char in decomposed if not unicodedata.combining(char))
+        .casefold()
+        .split()
+    )
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    balance_use = fields.Selection(
+        selection=[
+            ("default", "Company default"),
+            ("always", "Always"),
+            ("never", "Never"),
+        ],
+        string="Use Customer Balance",
+        default="default",
+        required=True,
+        help="Company default: the partner uses balances when it (or its company) "
+        "belongs to one of the allowed communities.\\nAlways / Never: an exception for "
+        "this partner, whatever its communities.",
+    )
     balance_ids = fields.One2many(
         comodel_name="customer.balance",
         inverse_name="partner_id",
@@ -27,6 +56,21 @@ class ResPartner(models.Model):
     balance_currency_id = fields.Many2one(
         comodel_name="res.currency",
         compute="_compute_balance_open_amount",
+    )
+    balance_upcoming_line_ids = fields.One2many(
+        comodel_name="customer.balance.line",
+        string="Upcoming Invoice",
+        compute="_compute_balance_item_lists",
+        groups="customer_balance.group_customer_balance_user",
+        help="Pending items of the current period: they are on the next consolidated "
+        "invoice.",
+    )
+    balance_scheduled_line_ids = fields.One2many(
+        comodel_name="customer.balance.line",
+        string="Scheduled Items",
+        compute="_compute_balance_item_lists",
+        groups="customer_balance.group_customer_balance_user",
+        help="Pending items whose service lies in a future period.",
     )
 
     # === COMPUTE METHODS === #
@@ -64,19 +108,159 @@ class ResPartner(models.Model):
     def _search_balance_open_amount(self, operator, value):
         if operator not in ("<", "<=", ">", ">=", "=", "!="):
             return NotImplemented
-        company = self.env.company
-        groups = self.env["customer.balance"]._read_group(
-            [
-                ("state", "=", "open"),
-                ("company_id", "=", company.id),
-                ("currency_id", "=", company.currency_id.id),
-            ],
-            ["partner_id"],
-            ["amount_total:sum"],
-            having=[("amount_total:sum", operator, value)],
+        return Domain.custom(
+            to_sql=lambda model, alias, query: SQL(
+                "%s %s %s",
+                model._field_to_sql(alias, "balance_open_amount", query),
+                SQL(operator),
+                value,
+            )
         )
-        partner_ids = [partner.id for partner, _amount in groups]
-        return [("id", "in", partner_ids)]
+
+    @api.depends_context("company")
+    def _compute_balance_item_lists(self):
+        Line = self.env["customer.balance.line"]
+        pending = Line.search(
+            [
+                ("state", "=", "pending"),
+                ("company_id", "=", self.env.company.id),
+                "|",
+                ("partner_id", "in", self.ids),
+                ("balance_id.partner_id", "in", self.ids),
+            ]
+        )
+        scheduled = pending.filtered(lambda line: line.balance_id.is_scheduled)
+        for partner in self:
+            own = pending.filtered(
+                lambda line, partner=partner: (
+                    partner._origin in (line.partner_id | line.balance_id.partner_id)
+                )
+            )
+            partner.balance_scheduled_line_ids = own & scheduled
+            partner.balance_upcoming_line_ids = own - scheduled
+
+    def _field_to_sql(self, alias, field_expr, query=None):
+        """The open amount is a sum over balances: expose it to SQL so that the
+        customer list can sort on it (who owes most) and search on it."""
+        if field_expr != "balance_open_amount":
+            return super()._field_to_sql(alias, field_expr, query)
+        self._check_field_access(self._fields["balance_open_amount"], "read")
+        company = self.env.company
+        return SQL(
+            """(SELECT COALESCE(SUM(balance.amount_total), 0)
+                  FROM customer_balance balance
+                 WHERE balance.partner_id = %s
+                   AND balance.state = 'open'
+                   AND balance.company_id = %s
+                   AND balance.currency_id = %s)""",
+            SQL.identifier(alias, "id"),
+            company.id,
+            company.currency_id.id,
+        )
+
+    # === BUSINESS METHODS === #
+
+    def _balance_ineligibility_reason(self, company):
+        """Why this partner cannot use customer balances in ``company``, or ``False``
+        when it can."""
+        self.ensure_one()
+        if not company.balance_enabled:
+            return _("Customer balances are not enabled for %s.", company.name)
+        commercial = self.commercial_partner_id
+        override = (
+            self.balance_use
+            if self.balance_use != "default"
+            else commercial.balance_use
+        )
+        if override == "never":
+            return _("%s does not use customer balances.", self.display_name)
+        if override == "always":
+            return False
+        communities = company.balance_partner_category_ids
+        if communities and not (
+            (self.category_id | commercial.category_id) & communities
+        ):
+            return _(
+                "%(partner)s is not in a community allowed to use customer balances "
+                "(%(communities)s).",
+                partner=self.display_name,
+                communities=", ".join(communities.mapped("name")),
+            )
+        return False
+
+    def _balance_billed_partner(self, company):
+        """The partner a balance of this contact is billed to: the contact itself,
+        or its company when balances are kept per company."""
+        self.ensure_one()
+        if company.balance_grouping != "company":
+            return self
+        if not self.parent_id and not self.is_company:
+            self._balance_match_company()
+        return self.commercial_partner_id
+
+    def _balance_match_company(self):
+        """Link a contact without a company to its company, found by the company
+        name it typed or, for a non-generic mail domain, by its e-mail domain.
+
+        A match is logged on both partners; two candidate companies link nothing and
+        say why; a contact that already has a company is never changed.
+        """
+        self.ensure_one()
+        if self.parent_id or self.is_company:
+            return self.env["res.partner"]
+        candidates = self._balance_company_candidates()
+        if len(candidates) > 1:
+            self.message_post(
+                body=_(
+                    "Not linked to a company for customer balances: several companies "
+                    "match (%s).",
+                    ", ".join(candidates.mapped("display_name")),
+                )
+            )
+            return self.env["res.partner"]
+        if candidates:
+            self.parent_id = candidates
+            self.message_post(
+                body=_(
+                    "Linked to company %s for customer balances.",
+                    candidates._get_html_link(),
+                )
+            )
+            candidates.message_post(
+                body=_(
+                    "%s was linked to this company for customer balances.",
+                    self._get_html_link(),
+                )
+            )
+        return candidates
+
+    def _balance_company_candidates(self):
+        """Companies this contact belongs to, by company name, else by domain."""
+        self.ensure_one()
+        Partner = self.env["res.partner"].with_context(active_test=True)
+        company_domain = Domain("is_company", "=", True) & Domain("id", "!=", self.id)
+        name = _normalized_name(self.company_name)
+        if name:
+            first_word = name.split()[0]
+            by_name = Partner.search(
+                company_domain & Domain("name", "ilike", first_word)
+            )
+            by_name = by_name.filtered(
+                lambda company: _normalized_name(company.name) == name
+            )
+            if by_name:
+                return by_name
+        domain_part = mail_prepare_for_domain_search(self.email or "")
+        if not domain_part or "@" in domain_part:
+            # No e-mail, or a generic provider (gmail.com and the like): a domain
+            # says nothing about the company.
+            return self.env["res.partner"]
+        suffix = "@" + domain_part
+        same_domain = Partner.search(
+            Domain("email", "=ilike", "%" + suffix) & Domain("id", "!=", self.id)
+        )
+        # The company itself, or the company of a colleague, has that domain.
+        return same_domain.commercial_partner_id.filtered("is_company")
 
     # === ACTION METHODS === #
 
@@ -86,5 +270,13 @@ class ResPartner(models.Model):
             "customer_balance.action_customer_balance"
         )
         action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
+
+    def action_balance_add_entry(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_balance.action_customer_balance_entry"
+        )
         action["context"] = {"default_partner_id": self.id}
         return action

@@ -1,0 +1,115 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    balance_id = fields.Many2one(
+        comodel_name="customer.balance",
+        string="Customer Balance",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The customer balance this consolidated invoice bills.",
+    )
+    balance_line_ids = fields.One2many(
+        comodel_name="customer.balance.line",
+        inverse_name="invoice_id",
+        string="Balance Items",
+        readonly=True,
+    )
+    balance_line_count = fields.Integer(compute="_compute_balance_line_count")
+    balance_can_add = fields.Boolean(compute="_compute_balance_can_add")
+
+    # === COMPUTE METHODS === #
+
+    def _compute_balance_line_count(self):
+        counts = dict(
+            self.env["customer.balance.line"]._read_group(
+                [("invoice_id", "in", self.ids)], ["invoice_id"], ["__count"]
+            )
+        )
+        for move in self:
+            move.balance_line_count = counts.get(move, 0)
+
+    def _compute_balance_can_add(self):
+        for move in self:
+            move.balance_can_add = (
+                move.state == "draft"
+                and move.move_type in ("out_invoice", "out_refund")
+                and move.company_id.balance_enabled
+                and not move.balance_id
+            )
+
+    # === ACTION METHODS === #
+
+    def action_add_to_balance(self):
+        """Turn draft customer invoices and credit notes into pending items on the
+        balances of their customers; the drafts are removed, their reference is kept
+        on the items."""
+        Line = self.env["customer.balance.line"]
+        lines = Line
+        for move in self:
+            if move.state != "draft" or move.move_type not in (
+                "out_invoice",
+                "out_refund",
+            ):
+                raise UserError(
+                    _(
+                        "Only draft customer invoices and credit notes can be added "
+                        "to a customer balance (%s is not one).",
+                        move.display_name,
+                    )
+                )
+            vals_list = move._prepare_balance_line_values()
+            if not vals_list:
+                raise UserError(_("%s has no line to add.", move.display_name))
+            lines |= Line.create(vals_list)
+        for balance, balance_lines in lines.grouped("balance_id").items():
+            balance.message_post(
+                body=_(
+                    "%(count)s items added from draft %(origin)s.",
+                    count=len(balance_lines),
+                    origin=", ".join(sorted(set(balance_lines.mapped("origin_ref")))),
+                )
+            )
+        self.unlink()
+        return lines.balance_id._get_records_action(name=_("Customer Balances"))
+
+    def action_view_balance_lines(self):
+        self.ensure_one()
+        return self.balance_line_ids._get_records_action(name=_("Balance Items"))
+
+    # === BUSINESS METHODS === #
+
+    def _prepare_balance_line_values(self):
+        """Values of the items a draft invoice becomes: its product lines, with
+        their taxes, discounts and analytic; a credit note's lines are credits."""
+        self.ensure_one()
+        sign = -1 if self.move_type == "out_refund" else 1
+        service_date = self.invoice_date or self.company_id._balance_today()
+        origin = self.name if self.name and self.name != "/" else self.ref
+        origin = origin or _("Draft %(type)s #%(id)s", type=self.type_name, id=self.id)
+        return [
+            {
+                "partner_id": self.partner_id.id,
+                "company_id": self.company_id.id,
+                "currency_id": self.currency_id.id,
+                "product_id": line.product_id.id,
+                "product_uom_id": line.product_uom_id.id,
+                "name": line.name or line.product_id.display_name or origin,
+                "quantity": line.quantity,
+                "price_unit": sign * line.price_unit,
+                "discount": line.discount,
+                "tax_ids": [fields.Command.set(line.tax_ids.ids)],
+                "analytic_distribution": line.analytic_distribution,
+                "service_date": service_date,
+                "origin": "manual",
+                "origin_ref": origin,
+                "sale_line_id": line.sale_line_ids[:1].id,
+            }
+            for line in self.invoice_line_ids
+            if line.display_type == "product"
+        ]

@@ -1,0 +1,3 @@
+from . import customer_balance_entry
+from . import customer_balance_line_move
+from . import customer_balance_cancel
