@@ -285,7 +285,7 @@ cmd_test() {
     say "installing $MODULE into $TEST_DB"
     install_module "$TEST_DB" "$DEV/test-install.log"
     cd "$ROOT"
-    local junit="$DEV/pytest-junit.xml"
+    local junit="$DEV/pytest-junit-$TEST_DB.xml"
     set +e
     PYTHONPATH="$ROOT/.ci${PYTHONPATH:+:$PYTHONPATH}" "$ODOO_PY" -m pytest \
         -p no:cacheprovider -p pytest_addon_name -o addopts= -o python_files='test_*.py' \

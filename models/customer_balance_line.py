@@ -311,6 +311,33 @@ class CustomerBalanceLine(models.Model):
             return self.sale_line_id._prepare_invoice_line(**values)
         return values
 
+    def _get_balance_ineligibility_reason(self):
+        """Why this item cannot go on a customer balance, or ``False``."""
+        self.ensure_one()
+        company = self.company_id
+        reason = self.partner_id._balance_ineligibility_reason(company)
+        if reason:
+            return reason
+        if company.balance_admin_only and not self.env.user._is_internal():
+            return _("Only items added by your staff go on customer balances.")
+        order = self.sale_line_id.order_id
+        maximum = company.balance_max_order_amount
+        if order and maximum:
+            amount = order.currency_id._convert(
+                order.amount_total,
+                company.currency_id,
+                company,
+                order.date_order or fields.Date.today(),
+            )
+            if company.currency_id.compare_amounts(amount, maximum) > 0:
+                return _(
+                    "Order %(order)s is above the maximum amount for customer "
+                    "balances (%(maximum)s).",
+                    order=order.name,
+                    maximum=maximum,
+                )
+        return False
+
     def _balance_date(self):
         """The company-local date deciding the item's period."""
         self.ensure_one()
@@ -326,12 +353,7 @@ class CustomerBalanceLine(models.Model):
         lines = self.filtered(lambda line: line.state == "pending")
         if not lines:
             return
-        reasons = {
-            partner._balance_ineligibility_reason(company)
-            for partner, company in {
-                (line.partner_id, line.company_id) for line in lines
-            }
-        } - {False}
+        reasons = {line._get_balance_ineligibility_reason() for line in lines} - {False}
         if reasons:
             raise ValidationError("\n".join(sorted(reasons)))
 
