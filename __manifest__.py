@@ -18,6 +18,7 @@
         "security/customer_balance_security.xml",
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
+        "data/ir_cron_data.xml",
         "views/customer_balance_views.xml",
         "views/customer_balance_line_views.xml",
         "views/res_config_settings_views.xml",

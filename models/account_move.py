@@ -21,6 +21,11 @@ class AccountMove(models.Model):
         readonly=True,
     )
     balance_line_count = fields.Integer(compute="_compute_balance_line_count")
+
+    _one_consolidated_invoice_per_balance = models.UniqueIndex(
+        "(balance_id) WHERE balance_id IS NOT NULL AND state != 'cancel'",
+        "A customer balance can only have one consolidated invoice.",
+    )
     balance_can_add = fields.Boolean(compute="_compute_balance_can_add")
 
     # === COMPUTE METHODS === #
@@ -113,3 +118,52 @@ class AccountMove(models.Model):
             for line in self.invoice_line_ids
             if line.display_type == "product"
         ]
+
+    # === CANCELLATION === #
+
+    def button_cancel(self):
+        res = super().button_cancel()
+        self._balance_release_items()
+        return res
+
+    def unlink(self):
+        self._balance_release_items()
+        return super().unlink()
+
+    def _balance_release_items(self):
+        """A cancelled or deleted invoice bills nothing: its items wait again on an
+        open balance (the consolidated balance reopens) and will be billed again."""
+        items = self.env["customer.balance.line"].search(
+            [("invoice_id", "in", self.ids), ("state", "=", "invoiced")]
+        )
+        if not items:
+            return
+        Balance = self.env["customer.balance"]
+        for move in self.filtered(lambda move: move.balance_id.state == "invoiced"):
+            balance = move.balance_id
+            reopened = not Balance.search_count(
+                [
+                    ("partner_id", "=", balance.partner_id.id),
+                    ("company_id", "=", balance.company_id.id),
+                    ("currency_id", "=", balance.currency_id.id),
+                    ("period_start", "=", balance.period_start),
+                    ("state", "=", "open"),
+                ],
+                limit=1,
+            )
+            # Another open balance of the same period takes the items otherwise.
+            balance.write(
+                {"state": "open" if reopened else "cancel", "invoice_id": False}
+            )
+            balance.message_post(
+                body=_(
+                    "Consolidated invoice %s was cancelled: its items wait to be "
+                    "billed again.",
+                    move._get_html_link(),
+                )
+            )
+        stay = items.filtered(lambda item: item.balance_id.state == "open")
+        stay.write({"state": "pending", "invoice_line_id": False})
+        moved = items - stay
+        moved.write({"state": "pending", "invoice_line_id": False, "balance_id": False})
+        moved._assign_balance()

@@ -1,10 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+
+from dateutil.relativedelta import relativedelta
 from psycopg2 import errors
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import format_date
+
+_logger = logging.getLogger(__name__)
 
 
 class CustomerBalance(models.Model):
@@ -119,6 +124,18 @@ class CustomerBalance(models.Model):
         help="A balance below the minimum amount that was carried into this one.",
     )
 
+    billing_error = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the last bill run could not bill this balance. The bill run leaves "
+        "it out until someone retries.",
+    )
+    invoice_creation_date = fields.Date(
+        string="Invoice Date",
+        compute="_compute_invoice_creation_date",
+        help="The day the consolidated invoice will be created.",
+    )
+
     _one_open_balance_per_period = models.UniqueIndex(
         "(partner_id, company_id, currency_id,"
         " COALESCE(period_start, '0001-01-01'::date))"
@@ -190,6 +207,14 @@ class CustomerBalance(models.Model):
             return scheduled
         return ~scheduled
 
+    @api.depends("billing_date", "period_end")
+    def _compute_invoice_creation_date(self):
+        for balance in self:
+            # Billed once the period is over and the billing date has come.
+            balance.invoice_creation_date = balance.billing_date and max(
+                balance.billing_date, balance.period_end + relativedelta(days=1)
+            )
+
     def _compute_access_url(self):
         res = super()._compute_access_url()
         for balance in self:
@@ -240,6 +265,36 @@ class CustomerBalance(models.Model):
             "res_id": self.invoice_id.id,
             "view_mode": "form",
         }
+
+    def action_consolidate(self):
+        """Bill now: all pending items of each balance become one consolidated
+        invoice (or credit note). Also what the bill run calls per balance."""
+        invoices = self._consolidate()
+        if len(invoices) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "account.move",
+                "res_id": invoices.id,
+                "view_mode": "form",
+            }
+        return invoices._get_records_action(name=_("Consolidated Invoices"))
+
+    def action_preview(self):
+        """What the consolidated invoice would contain, without creating it."""
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(_("Only open balances can be previewed."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Preview of the Consolidated Invoice"),
+            "res_model": "customer.balance.preview",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_balance_id": self.id},
+        }
+
+    def action_retry_billing(self):
+        self.billing_error = False
 
     def action_cancel(self):
         return {
@@ -297,6 +352,246 @@ class CustomerBalance(models.Model):
                 body=_("Balance cancelled: %s", reason),
                 subtype_xmlid="mail.mt_note",
             )
+
+    # --- Consolidation ---
+
+    def _get_consolidation_date(self):
+        """The consolidated invoice's date: the billing date, or today when billed
+        early."""
+        self.ensure_one()
+        today = self.company_id._balance_today()
+        if self.billing_date and self.billing_date <= today:
+            return self.billing_date
+        return today
+
+    def _is_due(self):
+        """The period is over and its billing date has come."""
+        self.ensure_one()
+        today = self.company_id._balance_today()
+        return bool(
+            self.state == "open"
+            and self.billing_date
+            and self.billing_date <= today
+            and self.period_end < today
+        )
+
+    @api.model
+    def _get_due_domain(self):
+        """Open balances whose period is over and whose billing date has come, in
+        each company's own time zone, except those whose billing failed."""
+        companies = (
+            self.env["res.company"].sudo().search([("balance_enabled", "=", True)])
+        )
+        return (
+            Domain("state", "=", "open")
+            & Domain("billing_error", "=", False)
+            & Domain.OR(
+                Domain("company_id", "=", company.id)
+                & Domain("billing_date", "<=", company._balance_today())
+                & Domain("period_end", "<", company._balance_today())
+                for company in companies
+            )
+        )
+
+    def _consolidate(self):
+        """Turn the pending items of each open balance into one invoice (a credit
+        note when the net total is negative). Items netting to zero create nothing:
+        they are closed with the balance. Returns the invoices."""
+        invoices = self.env["account.move"]
+        for balance in self:
+            if balance.state != "open":
+                raise UserError(
+                    _("Balance %s is not open: it cannot be billed.", balance.name)
+                )
+            lines = balance.line_ids.filtered(lambda line: line.state == "pending")
+            total = balance._compute_totals(lines)["total_amount_currency"]
+            if not lines or balance.currency_id.is_zero(total):
+                lines.state = "cancel"
+                balance.write({"state": "invoiced", "billing_error": False})
+                balance.message_post(
+                    body=_("Nothing to bill: the items net to zero. Balance closed."),
+                )
+                continue
+            invoice = balance._invoice_items(
+                lines, balance._get_consolidation_date(), consolidate=True
+            )
+            balance.write(
+                {"invoice_id": invoice.id, "state": "invoiced", "billing_error": False}
+            )
+            balance.message_post(
+                body=_(
+                    "Consolidated %(document)s %(link)s created for %(count)s items.",
+                    document=invoice.type_name,
+                    link=invoice._get_html_link(),
+                    count=len(lines),
+                )
+            )
+            balance._post_and_send(invoice)
+            invoices |= invoice
+        return invoices
+
+    def _post_and_send(self, invoice):
+        """Confirm and e-mail the consolidated invoice as the company wants it."""
+        self.ensure_one()
+        company = self.company_id
+        if not company.balance_auto_post:
+            return
+        invoice.action_post()
+        if not company.balance_auto_send:
+            return
+        recipients = self._get_invoice_mail_partners(invoice.partner_id)
+        # Sent in the background by Odoo's own sending job, like batch sending.
+        invoice.sending_data = {
+            "author_user_id": self.env.user.id,
+            "author_partner_id": self.env.user.partner_id.id,
+            "sending_methods": ["email"],
+            "mail_partner_ids": recipients.ids,
+        }
+        self.env.ref("account.ir_cron_account_move_send")._trigger()
+
+    def _get_invoice_mail_partners(self, invoice_partner):
+        """Who receives the consolidated invoice: the invoice address when it has an
+        e-mail, else the first contact of the company that has one."""
+        self.ensure_one()
+        if invoice_partner.email:
+            return invoice_partner
+        company = self.partner_id.commercial_partner_id
+        contacts = self.env["res.partner"].search(
+            [
+                ("id", "child_of", company.id),
+                ("email", "!=", False),
+                ("id", "!=", invoice_partner.id),
+            ],
+            order="id",
+        )
+        return contacts.sorted(lambda contact: contact.type != "invoice")[:1]
+
+    def _consolidate_if_threshold_reached(self):
+        """Bill at once the open balances whose total reached the threshold."""
+        for balance in self.filtered(lambda balance: balance.state == "open"):
+            threshold = balance.company_id.balance_threshold_amount
+            if not threshold or balance.currency_id != balance.company_id.currency_id:
+                continue
+            if (
+                balance.currency_id.compare_amounts(balance.amount_total, threshold)
+                >= 0
+            ):
+                balance.message_post(
+                    body=_("The billing threshold (%s) is reached.", threshold)
+                )
+                balance._consolidate()
+
+    # --- Carry-over ---
+
+    def _is_below_minimum(self):
+        self.ensure_one()
+        minimum = self.company_id.balance_min_amount
+        currency = self.currency_id
+        return bool(
+            minimum
+            and currency.compare_amounts(self.amount_total, 0.0) > 0
+            and currency.compare_amounts(self.amount_total, minimum) < 0
+        )
+
+    def _carry_over(self):
+        """Move the pending items of a small due balance into the next period's
+        balance instead of billing them."""
+        self.ensure_one()
+        day = self.period_end + relativedelta(days=1)
+        target = self._get_balance_for_date(day)
+        lines = self.line_ids.filtered(lambda line: line.state == "pending")
+        lines.balance_id = target
+        target.carried_from_id = self
+        self.state = "cancel"
+        self.message_post(
+            body=_(
+                "Below the minimum invoice amount (%(minimum)s): %(count)s items "
+                "carried over to %(balance)s.",
+                minimum=self.company_id.balance_min_amount,
+                count=len(lines),
+                balance=target._get_html_link(),
+            )
+        )
+        target.message_post(
+            body=_(
+                "%(count)s items carried over from %(balance)s.",
+                count=len(lines),
+                balance=self._get_html_link(),
+            )
+        )
+        return target
+
+    def _get_balance_for_date(self, day):
+        """The open balance of this balance's partner, company and currency for the
+        company-local date ``day`` (created when missing)."""
+        self.ensure_one()
+        key = (self.partner_id, self.company_id, self.currency_id)
+        candidates = self.search(
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("currency_id", "=", self.currency_id.id),
+                ("state", "!=", "cancel"),
+                ("id", "!=", self.id),
+                "|",
+                ("period_start", "=", False),
+                "&",
+                ("period_start", "<=", day.replace(month=12, day=31)),
+                ("period_end", ">=", day.replace(month=1, day=1)),
+            ]
+        )
+        to_create = {}
+        target = self.env["customer.balance.line"]._resolve_balance_for_date(
+            key, day, candidates, to_create
+        )
+        if to_create:
+            target = self._create_for_assignment(list(to_create.values()))
+        return target
+
+    # --- Bill run ---
+
+    @api.model
+    def _cron_consolidate_due(self, batch_size=100):
+        """The bill run: bill every due balance, each in its own transaction under a
+        row lock, so that several workers can share the run and a run that dies
+        resumes where it stopped. A balance that fails is rolled back, its error
+        kept on it and logged in its chatter, and the run goes on without it."""
+        Cron = self.env["ir.cron"]
+        domain = self._get_due_domain()
+        balances = self.search(domain, limit=batch_size, order="billing_date, id")
+        if not balances:
+            Cron._commit_progress(0, remaining=0)
+            return
+        Cron._commit_progress(remaining=self.search_count(domain))
+        for balance_id in balances.ids:
+            balance = self.browse(balance_id)
+            try:
+                with self.env.cr.savepoint():
+                    balance = balance.try_lock_for_update().filtered_domain(domain)
+                    if balance:
+                        balance._bill_due()
+            except errors.SerializationFailure:
+                # Billed by another worker since this batch was read: skip it.
+                self.env.invalidate_all()
+                continue
+            except Exception as error:  # noqa: BLE001 - reported on the balance
+                self.env.invalidate_all()
+                _logger.warning("Bill run: balance %s failed: %s", balance_id, error)
+                balance = self.browse(balance_id)
+                message = str(error) or error.__class__.__name__
+                balance.billing_error = message
+                balance.message_post(
+                    body=_("The bill run could not bill this balance: %s", message)
+                )
+            if Cron._commit_progress(1) <= 0:
+                break
+
+    def _bill_due(self):
+        """Bill a due balance, or carry it over when below the minimum amount."""
+        self.ensure_one()
+        if self._is_below_minimum():
+            return self._carry_over()
+        return self._consolidate()
 
     def _get_invoice_partner(self):
         """The address the consolidated invoice goes to: the billed partner's
@@ -378,27 +673,35 @@ class CustomerBalance(models.Model):
                 )
         return commands, sequences
 
-    def _invoice_items(self, lines, invoice_date=None, consolidate=False):
-        """Invoice ``lines`` (pending items of this balance) as one customer invoice,
-        or credit note when their net total is negative; link each item to its
-        invoice line and mark it invoiced. Returns the invoice (empty when the items
-        net to zero)."""
+    def _prepare_invoice_from_items(self, lines, invoice_date):
+        """Complete values of the invoice for ``lines`` (pending items of this
+        balance): a credit note when their net total is negative. Returns the
+        values, each item's invoice line sequence, and the tax totals."""
         self.ensure_one()
-        lines = lines.filtered(lambda line: line.state == "pending")
-        if not lines:
-            return self.env["account.move"]
-        invoice_date = invoice_date or self.company_id._balance_today()
         totals = self._compute_totals(lines)
-        currency = self.currency_id
         values = self._prepare_invoice_values(lines, invoice_date)
         commands, sequences = self._prepare_invoice_lines(lines)
-        if currency.compare_amounts(totals["total_amount_currency"], 0.0) < 0:
+        if self.currency_id.compare_amounts(totals["total_amount_currency"], 0.0) < 0:
             values["move_type"] = "out_refund"
             for command in commands:
                 line_values = command[2]
                 if line_values.get("display_type") == "product":
                     line_values["price_unit"] = -line_values["price_unit"]
         values["invoice_line_ids"] = commands
+        return values, sequences, totals
+
+    def _invoice_items(self, lines, invoice_date=None, consolidate=False):
+        """Invoice ``lines`` (pending items of this balance) as one customer invoice,
+        or credit note when their net total is negative, created in one call; link
+        each item to its invoice line and mark it invoiced. Returns the invoice."""
+        self.ensure_one()
+        lines = lines.filtered(lambda line: line.state == "pending")
+        if not lines:
+            return self.env["account.move"]
+        invoice_date = invoice_date or self.company_id._balance_today()
+        values, sequences, _totals = self._prepare_invoice_from_items(
+            lines, invoice_date
+        )
         if consolidate:
             values["balance_id"] = self.id
         invoice = self.env["account.move"].with_company(self.company_id).create(values)
@@ -411,6 +714,40 @@ class CustomerBalance(models.Model):
             line.invoice_line_id = invoice_lines[sequences[line]]
         lines.state = "invoiced"
         return invoice
+
+    def _get_consolidation_preview(self):
+        """What ``_consolidate`` would create now, computed without writing."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(lambda line: line.state == "pending")
+        invoice_date = self._get_consolidation_date()
+        values, sequences, totals = self._prepare_invoice_from_items(
+            lines, invoice_date
+        )
+        item_by_sequence = {sequence: item for item, sequence in sequences.items()}
+        preview_lines = []
+        for command in values["invoice_line_ids"]:
+            line_values = command[2]
+            item = item_by_sequence.get(line_values.get("sequence"))
+            preview_lines.append(
+                {
+                    "display_type": line_values.get("display_type"),
+                    "name": line_values.get("name"),
+                    "quantity": line_values.get("quantity", 0.0),
+                    "price_unit": item.price_unit if item else 0.0,
+                    "price_subtotal": item.price_subtotal if item else 0.0,
+                }
+            )
+        partner = self.env["res.partner"].browse(values["partner_id"])
+        return {
+            "partner": partner,
+            "mail_partners": self._get_invoice_mail_partners(partner),
+            "invoice_date": invoice_date,
+            "move_type": values["move_type"],
+            "amount_untaxed": totals["base_amount_currency"],
+            "amount_tax": totals["tax_amount_currency"],
+            "amount_total": totals["total_amount_currency"],
+            "lines": preview_lines,
+        }
 
     def _compute_totals(self, lines):
         """Tax totals of ``lines`` over the whole set, as the invoice computes them."""

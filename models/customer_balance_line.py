@@ -25,6 +25,8 @@ FROZEN_FIELDS = {
 }
 # Changing one of these moves a pending item to the balance it now belongs to.
 ASSIGNMENT_FIELDS = {"partner_id", "company_id", "currency_id", "service_date"}
+# Changing one of these changes the balance total (the threshold may be reached).
+AMOUNT_FIELDS = {"quantity", "price_unit", "discount", "tax_ids"}
 
 
 class CustomerBalanceLine(models.Model):
@@ -224,6 +226,7 @@ class CustomerBalanceLine(models.Model):
     def create(self, vals_list):
         lines = super().create(vals_list)
         lines.filtered(lambda line: not line.balance_id)._assign_balance()
+        lines.balance_id._consolidate_if_threshold_reached()
         return lines
 
     def write(self, vals):
@@ -236,6 +239,8 @@ class CustomerBalanceLine(models.Model):
         res = super().write(vals)
         if reassign:
             self.filtered(lambda line: line.state == "pending")._assign_balance()
+        if AMOUNT_FIELDS.intersection(vals) or reassign:
+            self.balance_id._consolidate_if_threshold_reached()
         return res
 
     @api.ondelete(at_uninstall=False)
@@ -419,8 +424,15 @@ class CustomerBalanceLine(models.Model):
     def _resolve_balance(self, line, key, candidates, to_create):
         """The balance ``line`` goes on: an open balance among ``candidates``, or the
         key in ``to_create`` of the values of a balance to create."""
+        return self._resolve_balance_for_date(
+            key, line._balance_date(), candidates, to_create
+        )
+
+    @api.model
+    def _resolve_balance_for_date(self, key, day, candidates, to_create):
+        """The balance of ``key`` (billed partner, company, currency) for the
+        company-local date ``day``: see ``_resolve_balance``."""
         company = key[1]
-        day = line._balance_date()
         periodic = candidates.filtered("period_start")
 
         def covering(day):

@@ -1,3 +1,4 @@
 from . import customer_balance_entry
 from . import customer_balance_line_move
 from . import customer_balance_cancel
+from . import customer_balance_preview
