@@ -28,4 +28,9 @@
         "wizards/customer_balance_wizard_views.xml",
     ],
     "demo": [],
+    "assets": {
+        "web.assets_tests": [
+            "customer_balance/static/tests/tours/**/*",
+        ],
+    },
 }

@@ -130,6 +130,13 @@ class CustomerBalance(models.Model):
         help="Why the last bill run could not bill this balance. The bill run leaves "
         "it out until someone retries.",
     )
+    is_due = fields.Boolean(
+        string="Due",
+        compute="_compute_is_due",
+        search="_search_is_due",
+        help="The period is over and the billing date has come: the bill run bills "
+        "this balance.",
+    )
     invoice_creation_date = fields.Date(
         string="Invoice Date",
         compute="_compute_invoice_creation_date",
@@ -206,6 +213,19 @@ class CustomerBalance(models.Model):
         if (operator == "in") == (True in value):
             return scheduled
         return ~scheduled
+
+    @api.depends("state", "billing_date", "period_end", "company_id")
+    def _compute_is_due(self):
+        for balance in self:
+            balance.is_due = balance._is_due()
+
+    def _search_is_due(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        due = self._get_due_domain(with_errors=True)
+        if (operator == "in") == (True in value):
+            return due
+        return ~due
 
     @api.depends("billing_date", "period_end")
     def _compute_invoice_creation_date(self):
@@ -376,15 +396,16 @@ class CustomerBalance(models.Model):
         )
 
     @api.model
-    def _get_due_domain(self):
+    def _get_due_domain(self, with_errors=False):
         """Open balances whose period is over and whose billing date has come, in
-        each company's own time zone, except those whose billing failed."""
+        each company's own time zone, except (for the bill run) those whose billing
+        failed."""
         companies = (
             self.env["res.company"].sudo().search([("balance_enabled", "=", True)])
         )
         return (
             Domain("state", "=", "open")
-            & Domain("billing_error", "=", False)
+            & (Domain.TRUE if with_errors else Domain("billing_error", "=", False))
             & Domain.OR(
                 Domain("company_id", "=", company.id)
                 & Domain("billing_date", "<=", company._balance_today())
@@ -704,6 +725,9 @@ class CustomerBalance(models.Model):
         )
         if consolidate:
             values["balance_id"] = self.id
+            # The unique index only tolerates a cancelled previous invoice once its
+            # cancellation is in the database, not just in the cache.
+            self.env["account.move"].flush_model(["balance_id", "state"])
         invoice = self.env["account.move"].with_company(self.company_id).create(values)
         invoice_lines = {
             line.sequence: line
