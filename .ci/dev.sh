@@ -200,20 +200,31 @@ manifest_depends() {
 # A template database with the module's dependencies installed: test databases are
 # copies of it (createdb -T, filestore copied too), so a test run starts in seconds.
 template_db() {  # template_db DEMO(0|1) -> prints its name
-    local deps key name log
+    local deps key name log tmp
     deps=$(manifest_depends)
     key=$( { "$ODOO" --version 2>/dev/null; echo "$deps demo=$1"; } | md5sum | cut -c1-10)
     name="cb_tmpl_${key}"
     if ! db_exists "$name"; then
         say "building template database $name (dependencies: $deps; demo: $1)"
-        log="$DEV/$name.log"
+        # Built under a name of its own, then renamed: runs started at the same time
+        # never see (or drop) a half-built template.
+        tmp="${name}_build_$$"
+        log="$DEV/$tmp.log"
         local demo=()
         [ "$1" = 1 ] && demo=(--with-demo)
-        if ! odoo_cmd -d "$name" -i "$deps" "${demo[@]}" --stop-after-init --no-http \
+        if ! odoo_cmd -d "$tmp" -i "$deps" "${demo[@]}" --stop-after-init --no-http \
                 --log-level=warn --logfile="$log"; then
             tail -n 40 "$log" >&2
-            db_drop "$name"
+            db_drop "$tmp"
             die "could not build the template database"
+        fi
+        if db_exists "$name"; then
+            db_drop "$tmp"
+        else
+            psql -X -d postgres -qc "ALTER DATABASE \"$tmp\" RENAME TO \"$name\""
+            if [ -d "$DEV/data/filestore/$tmp" ]; then
+                mv "$DEV/data/filestore/$tmp" "$DEV/data/filestore/$name"
+            fi
         fi
     fi
     printf '%s' "$name"

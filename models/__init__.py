@@ -5,3 +5,7 @@ from . import res_partner
 from . import customer_balance
 from . import customer_balance_line
 from . import account_move
+from . import sale_order
+from . import sale_order_line
+from . import payment_provider
+from . import payment_transaction

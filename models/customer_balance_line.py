@@ -236,6 +236,9 @@ class CustomerBalanceLine(models.Model):
                 _("Invoiced or cancelled items cannot be changed any more.")
             )
         reassign = "balance_id" not in vals and ASSIGNMENT_FIELDS.intersection(vals)
+        if reassign and {"company_id", "currency_id"}.intersection(vals):
+            # Off the old balance in the same write: it no longer fits the item.
+            vals = {**vals, "balance_id": False}
         res = super().write(vals)
         if reassign:
             self.filtered(lambda line: line.state == "pending")._assign_balance()
@@ -250,6 +253,10 @@ class CustomerBalanceLine(models.Model):
 
     def unlink(self):
         pending = self.filtered(lambda line: line.state == "pending")
+        # A deleted booking item waives its charge: the booking stays confirmed and
+        # the order no longer shows that quantity as to invoice.
+        for line in pending.filtered("sale_line_id"):
+            line.sale_line_id.balance_waived_qty += line.quantity
         for balance, lines in pending.grouped("balance_id").items():
             balance.message_post(
                 body=_(
@@ -406,9 +413,10 @@ class CustomerBalanceLine(models.Model):
         todays = [company._balance_today() for company in companies]
         first = min(dates + todays)
         last = max(dates + todays)
-        # The widest period (a year) around the dates covers every natural period.
-        first = first.replace(month=1, day=1)
-        last = last.replace(month=12, day=31)
+        # The widest period (a year) around the dates covers every natural period,
+        # but for weeks, which straddle the new year by up to six days.
+        first = first.replace(month=1, day=1) - relativedelta(days=6)
+        last = last.replace(month=12, day=31) + relativedelta(days=6)
         return [
             ("partner_id", "in", [key[0].id for key in groups]),
             ("company_id", "in", companies.ids),
