@@ -63,7 +63,7 @@ class TestBillRunConcurrency(BaseCase):
                     for day in range(3)
                 ]
             )
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             self.partner_ids = partners.ids
             self.company_id = company.id
         self.addCleanup(self._remove_data)
@@ -91,7 +91,7 @@ class TestBillRunConcurrency(BaseCase):
             settings = dict(self.saved_settings)
             settings.pop("id")
             env["res.company"].browse(self.company_id).write(settings)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def test_two_bill_runs_at_once_bill_each_balance_once(self):
         """Two workers start the bill run at the same moment; billing is slowed down
@@ -114,7 +114,7 @@ class TestBillRunConcurrency(BaseCase):
                     env = self._env(cr)
                     start.wait(timeout=30)
                     env["customer.balance"]._cron_consolidate_due(batch_size=50)
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
             except Exception as error:  # noqa: BLE001 - reported by the test
                 errors.append(error)
 
