@@ -31,7 +31,7 @@
         "views/sale_portal_templates.xml",
         "wizards/customer_balance_wizard_views.xml",
     ],
-    "demo": [],
+    "demo": ["demo/customer_balance_demo.xml"],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "assets": {
