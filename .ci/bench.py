@@ -34,7 +34,17 @@ def parse_args(argv=None):
     parser.add_argument("--lines-per-order", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--phase", choices=["generate", "billrun", "odoo"])
+    parser.add_argument(
+        "--phase",
+        choices=[
+            "generate",
+            "confirm-balance",
+            "confirm-odoo",
+            "billrun",
+            "odoo",
+            "confirm",
+        ],
+    )
     return parser.parse_args(argv)
 
 
@@ -76,6 +86,7 @@ def generate(args):
                 "list_price": price,
                 "taxes_id": [Command.set(tax.ids)],
                 "invoice_policy": "order",
+                "balance_invoice_timing": "start",
             }
             for name, price in (
                 ("Desk day", 25.0),
@@ -130,6 +141,9 @@ def generate(args):
                         {
                             "product_id": rng.choice(products).id,
                             "product_uom_qty": rng.randint(1, 4),
+                            "service_start": datetime.combine(
+                                day, datetime.min.time()
+                            ).replace(hour=9),
                         }
                     )
                     for _line in range(args.lines_per_order)
@@ -139,28 +153,21 @@ def generate(args):
     orders = env["sale.order"]
     for start in range(0, len(order_vals), 500):
         orders |= env["sale.order"].create(order_vals[start : start + 500])
-    orders.action_confirm()
-    orders.date_order = datetime.combine(PERIOD_START, datetime.min.time())
-    lines = orders.order_line
-    env["customer.balance.line"].create(
-        [
-            {
-                "partner_id": line.order_id.partner_id.id,
-                "company_id": company.id,
-                "currency_id": line.currency_id.id,
-                "product_id": line.product_id.id,
-                "name": line.name,
-                "quantity": line.product_uom_qty,
-                "price_unit": line.price_unit,
-                "discount": line.discount,
-                "tax_ids": [Command.set(line.tax_ids.ids)],
-                "service_date": PERIOD_START.replace(day=15),
-                "origin": "booking",
-                "sale_line_id": line.id,
-            }
-            for line in lines
-        ]
-    )
+    cr.commit()
+    result = {"orders": len(orders), "lines": len(orders.order_line)}
+    cr.close()
+    return result
+
+
+def confirm_orders(args, on_balance):
+    """Confirm the generated orders: onto balances (the feature on), or for Odoo's
+    own invoicing (the feature off). Not timed: it builds the data to bill."""
+    env, cr = odoo_env(args)
+    env.company.balance_enabled = on_balance
+    orders = env["sale.order"].search([("state", "=", "draft")])
+    for start in range(0, len(orders), 500):
+        orders[start : start + 500].action_confirm()
+    env.company.balance_enabled = True
     cr.commit()
     result = {
         "orders": len(orders),
@@ -197,13 +204,58 @@ def run_billrun(env, args):
 
 
 def run_odoo(env, args):
-    # The same orders invoiced the way Odoo does it, without any balance item.
-    env.cr.execute("DELETE FROM customer_balance_line")
-    env.cr.execute("DELETE FROM customer_balance")
-    env.invalidate_all()
+    # The same orders, confirmed without balances, invoiced the way Odoo does it.
     orders = env["sale.order"].search([("invoice_status", "=", "to invoice")])
     invoices = orders._create_invoices(grouped=False)
     return {"orders": len(orders), "invoices": len(invoices)}
+
+
+def run_confirm(env, args):
+    """Confirming orders that go on a balance against confirming the same orders
+    and invoicing them at once with Odoo's own ``_create_invoices``."""
+    from odoo import Command  # noqa: PLC0415
+
+    count = max(10, args.items // 250)
+    company = env.company
+    members = env["res.partner"].search([("name", "=like", "Member %")], limit=count)
+    product = env["product.product"].search([("name", "=", "Desk day")], limit=1)
+
+    def orders():
+        return env["sale.order"].create(
+            [
+                {
+                    "partner_id": member.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": 2})
+                    ],
+                }
+                for member in members
+            ]
+        )
+
+    on_balance, invoiced = orders(), orders()
+    env.flush_all()
+    started = time.perf_counter()
+    for order in on_balance:
+        order.action_confirm()
+    env.flush_all()
+    balance_seconds = time.perf_counter() - started
+    company.balance_enabled = False
+    env.flush_all()
+    started = time.perf_counter()
+    for order in invoiced:
+        order.action_confirm()
+        order._create_invoices()
+    env.flush_all()
+    invoice_seconds = time.perf_counter() - started
+    company.balance_enabled = True
+    return {
+        "orders": len(members),
+        "items": len(on_balance.order_line.balance_line_ids),
+        "invoices": len(invoiced.invoice_ids),
+        "balance_seconds": balance_seconds,
+        "invoice_seconds": invoice_seconds,
+    }
 
 
 def phase_main(args):
@@ -211,8 +263,14 @@ def phase_main(args):
 
     if args.phase == "generate":
         result = generate(args)
+    elif args.phase == "confirm-balance":
+        result = confirm_orders(args, on_balance=True)
+    elif args.phase == "confirm-odoo":
+        result = confirm_orders(args, on_balance=False)
     elif args.phase == "billrun":
         result = measure(run_billrun, args)
+    elif args.phase == "confirm":
+        result = measure(run_confirm, args)
     else:
         result = measure(run_odoo, args)
     print("RESULT " + json.dumps(result))
@@ -271,16 +329,20 @@ def main():
         flush=True,
     )
     started = time.perf_counter()
-    data = run_phase(args, "generate", args.database)
-    print(
-        f"generated {data['orders']} orders, {data['items']} items on "
-        f"{data['balances']} balances in {time.perf_counter() - started:.0f} s",
-        flush=True,
-    )
+    generated = run_phase(args, "generate", args.database)
     copy = f"{args.database}_odoo"
     copy_database(args, args.database, copy)
+    data = run_phase(args, "confirm-balance", args.database)
+    run_phase(args, "confirm-odoo", copy)
+    print(
+        f"generated {generated['orders']} orders ({generated['lines']} lines): "
+        f"{data['items']} items on {data['balances']} balances in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     billrun = run_phase(args, "billrun", args.database)
     odoo_run = run_phase(args, "odoo", copy)
+    confirm = run_phase(args, "confirm", args.database)
     ratio = billrun["seconds"] / odoo_run["seconds"] if odoo_run["seconds"] else 0
     balances = billrun["balances"] or 1
     print()
@@ -297,6 +359,20 @@ def main():
     print(f"SQL queries per balance (Odoo)      {odoo_run['queries'] / balances:.1f}")
     print(f"peak memory bill run                {billrun['peak_rss_mb']:.0f} MiB")
     print(f"peak memory Odoo                    {odoo_run['peak_rss_mb']:.0f} MiB")
+    per_order = 1000 / (confirm["orders"] or 1)
+    print(
+        f"confirm {confirm['orders']} orders onto balances  "
+        f"{confirm['balance_seconds']:.2f} s "
+        f"({confirm['balance_seconds'] * per_order:.1f} ms/order, "
+        f"{confirm['items']} items)"
+    )
+    print(
+        f"confirm + invoice at once (Odoo)    {confirm['invoice_seconds']:.2f} s "
+        f"({confirm['invoice_seconds'] * per_order:.1f} ms/order, "
+        f"{confirm['invoices']} invoices)"
+    )
+    ratio_confirm = confirm["balance_seconds"] / (confirm["invoice_seconds"] or 1)
+    print(f"ratio balance / invoice at once     {ratio_confirm:.2f}")
     return 0
 
 

@@ -480,6 +480,7 @@ class CustomerBalance(models.Model):
         contacts = self.env["res.partner"].search(
             [
                 ("id", "child_of", company.id),
+                ("id", "!=", company.id),
                 ("email", "!=", False),
                 ("id", "!=", invoice_partner.id),
             ],
@@ -547,6 +548,7 @@ class CustomerBalance(models.Model):
         company-local date ``day`` (created when missing)."""
         self.ensure_one()
         key = (self.partner_id, self.company_id, self.currency_id)
+        week = relativedelta(days=6)
         candidates = self.search(
             [
                 ("partner_id", "=", self.partner_id.id),
@@ -557,8 +559,9 @@ class CustomerBalance(models.Model):
                 "|",
                 ("period_start", "=", False),
                 "&",
-                ("period_start", "<=", day.replace(month=12, day=31)),
-                ("period_end", ">=", day.replace(month=1, day=1)),
+                # A year around the day, and the weeks straddling its new years.
+                ("period_start", "<=", day.replace(month=12, day=31) + week),
+                ("period_end", ">=", day.replace(month=1, day=1) - week),
             ]
         )
         to_create = {}

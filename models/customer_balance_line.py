@@ -231,7 +231,13 @@ class CustomerBalanceLine(models.Model):
 
     def write(self, vals):
         frozen = FROZEN_FIELDS.intersection(vals)
-        if frozen and self.filtered(lambda line: line.state != "pending"):
+        # Items of a cancelled invoice are released: they may move again.
+        releasing = vals.get("state") == "pending"
+        if (
+            frozen
+            and not releasing
+            and self.filtered(lambda line: line.state != "pending")
+        ):
             raise UserError(
                 _("Invoiced or cancelled items cannot be changed any more.")
             )
@@ -365,14 +371,15 @@ class CustomerBalanceLine(models.Model):
         lines = self.filtered(lambda line: line.state == "pending")
         if not lines:
             return
-        reasons = {line._get_balance_ineligibility_reason() for line in lines} - {False}
-        if reasons:
-            raise ValidationError("\n".join(sorted(reasons)))
-
+        # Billed partners first: a contact matched to its company (per company
+        # grouping) is eligible through that company's communities.
         groups = defaultdict(lambda: self.browse())
         for line in lines:
             billed = line.partner_id._balance_billed_partner(line.company_id)
             groups[billed, line.company_id, line.currency_id] |= line
+        reasons = {line._get_balance_ineligibility_reason() for line in lines} - {False}
+        if reasons:
+            raise ValidationError("\n".join(sorted(reasons)))
         Balance = self.env["customer.balance"]
         balances = Balance.search(self._get_candidate_balances_domain(groups))
         known = balances.grouped(

@@ -3,9 +3,23 @@ import unicodedata
 
 from odoo import _, api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, escape_psql
 
 from odoo.addons.iap.tools.iap_tools import mail_prepare_for_domain_search
+
+
+def _name_contains_unaccented(word):
+    """Domain of the partners whose name, without case and accents, contains
+    ``word`` (itself without case and accents): the database's own ``ilike`` only
+    ignores accents with the optional ``unaccent`` extension."""
+    return Domain.custom(
+        to_sql=lambda model, alias, query: SQL(
+            "lower(regexp_replace(normalize(%s, NFKD), %s, '', 'g')) LIKE %s",
+            model._field_to_sql(alias, "name", query),
+            "[\u0300-\u036f]",  # combining diacritical marks
+            f"%{escape_psql(word)}%",
+        )
+    )
 
 
 def _normalized_name(name):
@@ -243,21 +257,21 @@ class ResPartner(models.Model):
         if name:
             first_word = name.split()[0]
             by_name = Partner.search(
-                company_domain & Domain("name", "ilike", first_word)
+                company_domain & _name_contains_unaccented(first_word)
             )
             by_name = by_name.filtered(
                 lambda company: _normalized_name(company.name) == name
             )
             if by_name:
                 return by_name
-        domain_part = mail_prepare_for_domain_search(self.email or "")
-        if not domain_part or "@" in domain_part:
-            # No e-mail, or a generic provider (gmail.com and the like): a domain
-            # says nothing about the company.
+        # "@figma.com"; for a generic provider (gmail.com and the like) the whole
+        # address, as a domain says nothing about the company then.
+        suffix = mail_prepare_for_domain_search(self.email or "")
+        if not suffix or not suffix.startswith("@"):
             return self.env["res.partner"]
-        suffix = "@" + domain_part
         same_domain = Partner.search(
-            Domain("email", "=ilike", "%" + suffix) & Domain("id", "!=", self.id)
+            Domain("email_normalized", "=ilike", "%" + suffix)
+            & Domain("id", "!=", self.id)
         )
         # The company itself, or the company of a colleague, has that domain.
         return same_domain.commercial_partner_id.filtered("is_company")
