@@ -740,6 +740,7 @@ class CustomerBalance(models.Model):
         for line in lines:
             line.invoice_line_id = invoice_lines[sequences[line]]
         lines.state = "invoiced"
+        lines._close_checkout_transactions(invoice)
         return invoice
 
     def _get_consolidation_preview(self):

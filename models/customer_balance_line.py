@@ -329,6 +329,23 @@ class CustomerBalanceLine(models.Model):
             return self.sale_line_id._prepare_invoice_line(**values)
         return values
 
+    def _close_checkout_transactions(self, invoice):
+        """The "customer balance" transactions of bookings whose items are all
+        billed have served their purpose: close them (cancelled, never done, so no
+        payment is registered) instead of leaving them pending forever."""
+        orders = self.sale_line_id.order_id
+        transactions = orders.sudo().transaction_ids.filtered(
+            lambda tx: tx.state == "pending" and tx._is_balance_transaction()
+        )
+        for tx in transactions:
+            items = tx.sale_order_ids.order_line.balance_line_ids
+            if not items.filtered(lambda item: item.state == "pending"):
+                tx._set_canceled(
+                    state_message=self.env._(
+                        "Billed with consolidated invoice %s.", invoice.display_name
+                    )
+                )
+
     def _get_balance_ineligibility_reason(self):
         """Why this item cannot go on a customer balance, or ``False``."""
         self.ensure_one()

@@ -331,6 +331,12 @@ class TestSaleBookings(CustomerBalanceCommon):
         self.assertIn("06/01/2026", body)
         self.assertIn("06/30/2026", body)
         self.assertIn("07/02/2026", body)
+        # Once the order is billed, its transaction does not stay pending forever.
+        with freeze_time("2026-07-02 09:00:00"):
+            invoice = item.balance_id._consolidate()
+        self.assertEqual(tx.state, "cancel")
+        self.assertIn(invoice.display_name, tx.state_message)
+        self.assertFalse(tx.payment_id)
 
     def test_checkout_choice_refused_for_ineligible_order(self):
         """A "balance" transaction forged for an order that may not use it confirms
