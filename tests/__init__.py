@@ -8,3 +8,4 @@ from . import test_assignment
 from . import test_sale
 from . import test_bill_run_concurrency
 from . import test_ui
+from . import test_checkout_tour
