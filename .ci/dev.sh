@@ -295,6 +295,11 @@ cmd_test() {
     db_from_template "$tmpl" "$TEST_DB"
     say "installing $MODULE into $TEST_DB"
     install_module "$TEST_DB" "$DEV/test-install.log"
+    if [ -z "${CB_SKIP_UNINSTALL_CHECK:-}" ]; then
+        say "checking that $MODULE installs and uninstalls cleanly"
+        (cmd_uninstall_check >"$DEV/uninstall-check.log" 2>&1) \
+            || { tail -n 30 "$DEV/uninstall-check.log" >&2; die "install/uninstall check failed"; }
+    fi
     cd "$ROOT"
     local junit="$DEV/pytest-junit-$TEST_DB.xml"
     set +e
@@ -318,10 +323,10 @@ cmd_test() {
 cmd_uninstall_check() {
     find_odoo || { no_odoo_help; exit 2; }
     pg_start; pg_env; write_conf
-    local tmpl db=customer_balance_uninstall log="$DEV/uninstall.log"
+    local tmpl db="${TEST_DB}_uninstall" log="$DEV/uninstall-$TEST_DB.log"
     tmpl=$(template_db 0)
     db_from_template "$tmpl" "$db"
-    install_module "$db" "$DEV/uninstall-install.log"
+    install_module "$db" "$DEV/uninstall-install-$TEST_DB.log"
     : > "$log"
     "$ODOO_PY" - "$CONF" "$db" >"$log" 2>&1 <<'PY'
 import sys

@@ -289,6 +289,8 @@ class CustomerBalance(models.Model):
     def action_consolidate(self):
         """Bill now: all pending items of each balance become one consolidated
         invoice (or credit note). Also what the bill run calls per balance."""
+        # A bill run billing this balance holds its lock: refuse rather than wait.
+        self.lock_for_update()
         invoices = self._consolidate()
         if len(invoices) == 1:
             return {
