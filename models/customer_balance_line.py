@@ -391,10 +391,23 @@ class CustomerBalanceLine(models.Model):
         # Billed partners first: a contact matched to its company (per company
         # grouping) is eligible through that company's communities.
         groups = defaultdict(lambda: self.browse())
+        billed_partners = {}
         for line in lines:
-            billed = line.partner_id._balance_billed_partner(line.company_id)
-            groups[billed, line.company_id, line.currency_id] |= line
-        reasons = {line._get_balance_ineligibility_reason() for line in lines} - {False}
+            contact = (line.partner_id, line.company_id)
+            if contact not in billed_partners:
+                billed_partners[contact] = line.partner_id._balance_billed_partner(
+                    line.company_id
+                )
+            groups[billed_partners[contact], line.company_id, line.currency_id] |= line
+        # One check per contact, company and order, not per item.
+        representatives = {
+            (line.partner_id, line.company_id, line.sale_line_id.order_id): line
+            for line in lines
+        }
+        reasons = {
+            line._get_balance_ineligibility_reason()
+            for line in representatives.values()
+        } - {False}
         if reasons:
             raise ValidationError("\n".join(sorted(reasons)))
         Balance = self.env["customer.balance"]
