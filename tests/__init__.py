@@ -9,3 +9,5 @@ from . import test_sale
 from . import test_bill_run_concurrency
 from . import test_ui
 from . import test_checkout_tour
+from . import test_balance_admin
+from . import test_randomized_ops

@@ -26,6 +26,7 @@ class CustomerBalanceEntry(models.TransientModel):
         compute="_compute_currency_id",
         store=True,
         readonly=False,
+        precompute=True,
     )
     entry_type = fields.Selection(
         selection=[("charge", "Charge"), ("credit", "Credit")],
@@ -42,6 +43,7 @@ class CustomerBalanceEntry(models.TransientModel):
         compute="_compute_name",
         store=True,
         readonly=False,
+        precompute=True,
         required=True,
     )
     amount = fields.Monetary(
@@ -54,6 +56,7 @@ class CustomerBalanceEntry(models.TransientModel):
         compute="_compute_tax_ids",
         store=True,
         readonly=False,
+        precompute=True,
         domain="[('type_tax_use', '=', 'sale'),"
         " ('company_id', 'parent_of', company_id)]",
     )
