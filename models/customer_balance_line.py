@@ -356,21 +356,13 @@ class CustomerBalanceLine(models.Model):
         if company.balance_admin_only and not self.env.user._is_internal():
             return _("Only items added by your staff go on customer balances.")
         order = self.sale_line_id.order_id
-        maximum = company.balance_max_order_amount
-        if order and maximum:
-            amount = order.currency_id._convert(
-                order.amount_total,
-                company.currency_id,
-                company,
-                order.date_order or fields.Date.today(),
+        if order and order._balance_above_maximum():
+            return _(
+                "Order %(order)s is above the maximum amount for customer balances "
+                "(%(maximum)s).",
+                order=order.name,
+                maximum=company.balance_max_order_amount,
             )
-            if company.currency_id.compare_amounts(amount, maximum) > 0:
-                return _(
-                    "Order %(order)s is above the maximum amount for customer "
-                    "balances (%(maximum)s).",
-                    order=order.name,
-                    maximum=maximum,
-                )
         return False
 
     def _balance_date(self):

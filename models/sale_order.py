@@ -86,13 +86,8 @@ class SaleOrder(models.Model):
             return reason
         if company.balance_admin_only and not self.env.user._is_internal():
             return _("Only orders entered by your staff go on customer balances.")
-        maximum = company.balance_max_order_amount
-        if maximum:
-            amount = self.currency_id._convert(
-                self.amount_total, company.currency_id, company, self.date_order
-            )
-            if company.currency_id.compare_amounts(amount, maximum) > 0:
-                return _("The order is above the maximum amount for customer balances.")
+        if self._balance_above_maximum():
+            return _("The order is above the maximum amount for customer balances.")
         if self._balance_paid_online():
             return _("The order was paid online.")
         return False
@@ -112,17 +107,25 @@ class SaleOrder(models.Model):
         partner_reason = self.partner_id._balance_ineligibility_reason(self.company_id)
         if partner_reason:
             return partner_reason
-        maximum = self.company_id.balance_max_order_amount
-        if maximum:
-            amount = self.currency_id._convert(
-                self.amount_total,
-                self.company_id.currency_id,
-                self.company_id,
-                self.date_order,
-            )
-            if self.company_id.currency_id.compare_amounts(amount, maximum) > 0:
-                return _("the order is above the maximum amount for customer balances")
+        if self._balance_above_maximum():
+            return _("the order is above the maximum amount for customer balances")
         return False
+
+    def _balance_above_maximum(self):
+        """Whether the order total is above the company's maximum order amount for
+        customer balances (in the company's currency)."""
+        self.ensure_one()
+        company = self.company_id
+        maximum = company.balance_max_order_amount
+        if not maximum:
+            return False
+        amount = self.currency_id._convert(
+            self.amount_total,
+            company.currency_id,
+            company,
+            self.date_order or fields.Date.today(),
+        )
+        return company.currency_id.compare_amounts(amount, maximum) > 0
 
     def _balance_paid_online(self):
         """Orders paid through a payment provider are invoiced and charged as

@@ -4,6 +4,11 @@ from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 
+def no_commit(self, processed=0, remaining=None, deactivate=False):
+    """``ir.cron._commit_progress`` without the commit, for a TransactionCase."""
+    return float("inf")
+
+
 class CustomerBalanceCommon(AccountTestInvoicingCommon):
     """A coworking space in Berlin billing its members monthly.
 

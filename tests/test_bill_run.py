@@ -10,18 +10,13 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import CustomerBalanceCommon
+from .common import CustomerBalanceCommon, no_commit
 
 _logger = logging.getLogger(__name__)
 
 
 class WorkerKilled(Exception):
     """The worker running the bill run dies (killed, out of memory, restarted)."""
-
-
-def _no_commit(self, processed=0, remaining=None, deactivate=False):
-    """``ir.cron._commit_progress`` without the commit, for a TransactionCase."""
-    return float("inf")
 
 
 @tagged("post_install", "-at_install")
@@ -69,7 +64,7 @@ class TestBillRun(CustomerBalanceCommon):
         return balances, items
 
     def _bill_run(self, **kwargs):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", _no_commit):
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
             self.Balance._cron_consolidate_due(**kwargs)
 
     def _invoices_of(self, balances):

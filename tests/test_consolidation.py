@@ -8,12 +8,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
-from .common import CustomerBalanceCommon
-
-
-def _no_commit(self, processed=0, remaining=None, deactivate=False):
-    """``ir.cron._commit_progress`` without the commit, for a TransactionCase."""
-    return float("inf")
+from .common import CustomerBalanceCommon, no_commit
 
 
 @tagged("post_install", "-at_install")
@@ -46,7 +41,7 @@ class TestConsolidation(CustomerBalanceCommon):
         )
 
     def _bill_run(self):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", _no_commit):
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
             self.Balance._cron_consolidate_due()
 
     def _product_lines(self, invoice):
@@ -547,7 +542,7 @@ class TestConsolidation(CustomerBalanceCommon):
             Trigger.search_count([("cron_id", "=", send_cron.id)]), triggers + 1
         )
 
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", _no_commit):
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
             self.Move._cron_account_move_send()
         self.assertFalse(invoice.sending_data)
         sent = invoice.message_ids.filtered(lambda message: message.partner_ids)

@@ -69,6 +69,24 @@ class TestSaleBookings(CustomerBalanceCommon):
             order.action_confirm()
         return order
 
+    def _balance_transaction(self, order, provider, reference):
+        """The transaction of a customer choosing "Add to my customer balance"."""
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": provider.payment_method_ids.id,
+                    "amount": order.amount_total,
+                    "currency_id": order.currency_id.id,
+                    "partner_id": order.partner_id.id,
+                    "sale_order_ids": [Command.set(order.ids)],
+                    "reference": reference,
+                }
+            )
+        )
+
     # === TESTS === #
 
     @freeze_time("2026-06-10 09:00:00")
@@ -295,21 +313,7 @@ class TestSaleBookings(CustomerBalanceCommon):
         provider = self.env.ref("customer_balance.payment_provider_customer_balance")
         provider.sudo().company_id = self.company
         order = self._book(self.anna, [(self.locker, 2, None)], confirm=False)
-        tx = (
-            self.env["payment.transaction"]
-            .sudo()
-            .create(
-                {
-                    "provider_id": provider.id,
-                    "payment_method_id": provider.payment_method_ids.id,
-                    "amount": order.amount_total,
-                    "currency_id": order.currency_id.id,
-                    "partner_id": self.anna.id,
-                    "sale_order_ids": [Command.set(order.ids)],
-                    "reference": "BAL-TEST-1",
-                }
-            )
-        )
+        tx = self._balance_transaction(order, provider, "BAL-TEST-1")
         tx._set_pending()
         tx._post_process()
         self.assertEqual(order.state, "sale")
@@ -344,21 +348,7 @@ class TestSaleBookings(CustomerBalanceCommon):
         provider = self.env.ref("customer_balance.payment_provider_customer_balance")
         provider.sudo().company_id = self.company
         order = self._book(self.anna, [(self.desk, 1, None)], confirm=False)
-        tx = (
-            self.env["payment.transaction"]
-            .sudo()
-            .create(
-                {
-                    "provider_id": provider.id,
-                    "payment_method_id": provider.payment_method_ids.id,
-                    "amount": order.amount_total,
-                    "currency_id": order.currency_id.id,
-                    "partner_id": self.anna.id,
-                    "sale_order_ids": [Command.set(order.ids)],
-                    "reference": "BAL-TEST-2",
-                }
-            )
-        )
+        tx = self._balance_transaction(order, provider, "BAL-TEST-2")
         tx._set_pending()
         tx._post_process()
         self.assertEqual(tx.state, "error")
