@@ -29,6 +29,7 @@
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
         "views/sale_portal_templates.xml",
+        "views/customer_balance_portal_templates.xml",
         "wizards/customer_balance_wizard_views.xml",
     ],
     "demo": ["demo/customer_balance_demo.xml"],

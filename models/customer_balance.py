@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
+import uuid
 
 from dateutil.relativedelta import relativedelta
 from psycopg2 import errors
@@ -314,6 +315,12 @@ class CustomerBalance(models.Model):
             "target": "new",
             "context": {"default_balance_id": self.id},
         }
+
+    def action_revoke_share_links(self):
+        """A new access token: links shared before no longer open the balance."""
+        for balance in self:
+            balance.access_token = str(uuid.uuid4())
+            balance.message_post(body=_("Share links revoked."))
 
     def action_retry_billing(self):
         self.billing_error = False

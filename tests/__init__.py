@@ -11,3 +11,4 @@ from . import test_ui
 from . import test_checkout_tour
 from . import test_balance_admin
 from . import test_randomized_ops
+from . import test_portal

@@ -1,0 +1,141 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import date_utils
+
+
+@tagged("post_install", "-at_install")
+class TestPortal(HttpCase):
+    """Figma's members follow their company's balance in the portal; nobody sees
+    another company's or another person's balance."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.ref("base.main_company")
+        cls.company.write(
+            {
+                "balance_enabled": True,
+                "balance_grouping": "company",
+                "balance_portal_visible": True,
+            }
+        )
+        Partner = cls.env["res.partner"]
+        cls.figma = Partner.create({"name": "Figma", "is_company": True})
+        cls.anna = Partner.create({"name": "Anna", "parent_id": cls.figma.id})
+        cls.ben = Partner.create({"name": "Ben", "parent_id": cls.figma.id})
+        cls.acme = Partner.create({"name": "Acme", "is_company": True})
+        cls.zoe = Partner.create({"name": "Zoe", "parent_id": cls.acme.id})
+        for login, partner in (("anna", cls.anna), ("ben", cls.ben), ("zoe", cls.zoe)):
+            new_test_user(
+                cls.env,
+                login=f"portal.{login}",
+                password=f"portal.{login}",
+                groups="base.group_portal",
+                partner_id=partner.id,
+            )
+        today = cls.company._balance_today()
+        Item = cls.env["customer.balance.line"]
+
+        def item(partner, name, price, day=today):
+            return Item.create(
+                {
+                    "partner_id": partner.id,
+                    "name": name,
+                    "price_unit": price,
+                    "service_date": day,
+                    "tax_ids": [Command.clear()],
+                }
+            )
+
+        cls.figma_items = item(cls.anna, "Desk day (Anna)", 100.0) + item(
+            cls.ben, "Meeting room (Ben)", 72.5
+        )
+        cls.figma_balance = cls.figma_items.balance_id
+        cls.acme_items = item(cls.zoe, "Secret Acme booking", 999.0)
+        cls.acme_balance = cls.acme_items.balance_id
+        last_month = date_utils.start_of(today - relativedelta(months=1), "month")
+        cls.past = item(cls.anna, "Old desk day", 50.0, last_month).balance_id
+        cls.past._consolidate()
+        cls.past.invoice_id.action_post()
+
+    def _get(self, url, login=None):
+        if login:
+            self.authenticate(login, login)
+        return self.url_open(url, allow_redirects=False)
+
+    def test_member_browses_company_balance(self):
+        """Anna: My Account -> Customer Balances -> the current balance -> its
+        items and total (a real browser)."""
+        self.start_tour("/my", "customer_balance_portal_tour", login="portal.anna")
+
+    def test_list_shows_company_balances_and_past_invoice(self):
+        response = self._get("/my/balances", "portal.ben")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.figma_balance.name, response.text)
+        self.assertIn(self.past.name, response.text)
+        self.assertNotIn(self.acme_balance.name, response.text)
+        detail = self._get(f"/my/balances/{self.past.id}")
+        self.assertEqual(detail.status_code, 200)
+        self.assertIn(self.past.invoice_id.name, detail.text)
+        self.assertIn(f"/my/invoices/{self.past.invoice_id.id}", detail.text)
+        self.assertIn("50.00", detail.text)
+
+    def test_other_company_balance_is_not_found(self):
+        response = self._get(f"/my/balances/{self.acme_balance.id}", "portal.anna")
+        self.assertEqual(response.status_code, 404)
+        self.assertNotIn("Secret Acme booking", response.text)
+        self.assertNotIn("999.00", response.text)
+
+    def test_per_person_balance_of_a_colleague_is_not_found(self):
+        """With balances per person, Ben cannot open Anna's."""
+        self.company.balance_grouping = "person"
+        own = self.env["customer.balance.line"].create(
+            {
+                "partner_id": self.anna.id,
+                "name": "Anna's own locker",
+                "price_unit": 42.0,
+                "tax_ids": [Command.clear()],
+            }
+        )
+        response = self._get(f"/my/balances/{own.balance_id.id}", "portal.ben")
+        self.assertEqual(response.status_code, 404)
+        self.assertNotIn("Anna's own locker", response.text)
+        listing = self._get("/my/balances")
+        self.assertNotIn(own.balance_id.name, listing.text)
+        self.assertEqual(
+            self._get(f"/my/balances/{own.balance_id.id}", "portal.anna").status_code,
+            200,
+        )
+
+    def test_share_link_opens_without_login(self):
+        """The share link opens the balance read-only in a fresh browser; a wrong
+        or revoked token does not."""
+        url = self.figma_balance._get_share_url(redirect=False)
+        self.assertIn("access_token=", url)
+        self.start_tour(url, "customer_balance_share_tour", login=None)
+        wrong = self._get(f"/my/balances/{self.figma_balance.id}?access_token=nope")
+        self.assertEqual(wrong.status_code, 404)
+        self.assertNotIn("Desk day (Anna)", wrong.text)
+        self.figma_balance.action_revoke_share_links()
+        old = self._get(url)
+        self.assertEqual(old.status_code, 404)
+        self.assertNotIn("Desk day (Anna)", old.text)
+
+    def test_pages_hidden_when_feature_or_portal_off(self):
+        for values in ({"balance_portal_visible": False}, {"balance_enabled": False}):
+            self.company.write(values)
+            listing = self._get("/my/balances", "portal.anna")
+            self.assertEqual(listing.status_code, 404)
+            detail = self._get(f"/my/balances/{self.figma_balance.id}")
+            self.assertEqual(detail.status_code, 404)
+            self.assertNotIn("Desk day (Anna)", detail.text)
+            counters = self.make_jsonrpc_request(
+                "/my/counters", {"counters": ["balance_count"]}
+            )
+            self.assertEqual(counters["balance_count"], 0)
+            self.company.write(
+                {"balance_portal_visible": True, "balance_enabled": True}
+            )
