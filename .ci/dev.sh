@@ -377,15 +377,6 @@ cmd_bench() {
     "$ODOO_PY" "$ROOT/.ci/bench.py" --config "$CONF" --database "$db" "$@"
 }
 
-cmd_pot() {
-    find_odoo || { no_odoo_help; exit 2; }
-    pg_start; pg_env; write_conf
-    db_exists "$TEST_DB" || die "run make test first (the .pot is exported from $TEST_DB)"
-    odoo_cmd -d "$TEST_DB" -u "$MODULE" --stop-after-init --no-http --log-level=warn
-    "$ODOO" i18n export -c "$CONF" -d "$TEST_DB" "$MODULE" -o "$ROOT/i18n/$MODULE.pot"
-    echo "i18n/$MODULE.pot written"
-}
-
 cmd_pg_stop() {
     pg_external && return 0
     [ -f "$PGDATA_DIR/PG_VERSION" ] || return 0
@@ -398,7 +389,6 @@ case "${1:-}" in
     lint) shift; cmd_lint "$@" ;;
     bench) shift; cmd_bench "$@" ;;
     uninstall-check) shift; cmd_uninstall_check "$@" ;;
-    pot) shift; cmd_pot "$@" ;;
     pg-start) find_odoo || true; pg_start; echo "PostgreSQL: host=$DB_HOST port=${DB_PORT:-} user=${DB_USER:-}" ;;
     pg-stop) cmd_pg_stop ;;
     prepare)  # build the template databases ahead of time
