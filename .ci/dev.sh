@@ -87,7 +87,7 @@ pg_os_user() {
 
 as_pg() {
     local u; u=$(pg_os_user)
-    if [ "$(id -u)" = 0 ]; then runuser -u "$u" -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u "$u" -- "$@"); else "$@"; fi
 }
 
 pg_bindir() {
@@ -109,6 +109,14 @@ pg_start() {
     DB_HOST=127.0.0.1; DB_PORT=$PG_PORT; DB_USER=$PG_ROLE; DB_PASSWORD=
     local bin; bin=$(pg_bindir)
     mkdir -p "$DEV"
+    if [ "$(id -u)" = 0 ] && [ ! -f "$PGDATA_DIR/PG_VERSION" ] \
+            && ! runuser -u "$(pg_os_user)" -- test -e "$DEV"; then
+        # The checkout is not reachable by the unprivileged account (a private
+        # parent folder): keep the cluster in the system's temporary folder.
+        PGDATA_DIR="${TMPDIR:-/tmp}/customer_balance-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+        ln -sfn "$PGDATA_DIR" "$DEV/pg"
+    fi
+    [ -L "$PGDATA_DIR" ] && PGDATA_DIR=$(readlink -f "$PGDATA_DIR")
     if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
         say "creating a private PostgreSQL cluster in $PGDATA_DIR"
         mkdir -p "$PGDATA_DIR"
@@ -380,7 +388,7 @@ cmd_bench() {
 cmd_pg_stop() {
     pg_external && return 0
     [ -f "$PGDATA_DIR/PG_VERSION" ] || return 0
-    as_pg "$(pg_bindir)/pg_ctl" -D "$PGDATA_DIR" -m fast stop || true
+    as_pg "$(pg_bindir)/pg_ctl" -D "$(readlink -f "$PGDATA_DIR")" -m fast stop || true
 }
 
 case "${1:-}" in
