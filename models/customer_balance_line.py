@@ -347,22 +347,17 @@ class CustomerBalanceLine(models.Model):
                 )
 
     def _get_balance_ineligibility_reason(self):
-        """Why this item cannot go on a customer balance, or ``False``."""
+        """Why this item cannot go on a customer balance, or ``False``. A booking
+        item follows its order's eligibility."""
         self.ensure_one()
+        if self.sale_line_id:
+            return self.sale_line_id.order_id._balance_ineligibility_reason()
         company = self.company_id
         reason = self.partner_id._balance_ineligibility_reason(company)
         if reason:
             return reason
         if company.balance_admin_only and not self.env.user._is_internal():
             return _("Only items added by your staff go on customer balances.")
-        order = self.sale_line_id.order_id
-        if order and order._balance_above_maximum():
-            return _(
-                "Order %(order)s is above the maximum amount for customer balances "
-                "(%(maximum)s).",
-                order=order.name,
-                maximum=company.balance_max_order_amount,
-            )
         return False
 
     def _balance_date(self):

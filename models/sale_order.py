@@ -85,9 +85,14 @@ class SaleOrder(models.Model):
         if reason:
             return reason
         if company.balance_admin_only and not self.env.user._is_internal():
-            return _("Only orders entered by your staff go on customer balances.")
+            return _("Only items added by your staff go on customer balances.")
         if self._balance_above_maximum():
-            return _("The order is above the maximum amount for customer balances.")
+            return _(
+                "Order %(order)s is above the maximum amount for customer balances "
+                "(%(maximum)s).",
+                order=self.name,
+                maximum=company.balance_max_order_amount,
+            )
         if self._balance_paid_online():
             return _("The order was paid online.")
         return False
