@@ -188,3 +188,16 @@ class TestCustomerBalance(CustomerBalanceCommon):
             ]
         )
         self.assertEqual(found, self.anna)
+
+    def test_every_balance_view_loads(self):
+        """List, kanban (grouped by state), form, pivot and graph views load, and
+        the Balance Items menu opens the items."""
+        views = self.env["customer.balance"].get_views(
+            [(False, kind) for kind in ("list", "kanban", "form", "pivot", "graph")]
+        )["views"]
+        self.assertEqual(set(views), {"list", "kanban", "form", "pivot", "graph"})
+        self.assertIn('default_group_by="state"', views["kanban"]["arch"])
+        menu = self.env.ref("customer_balance.menu_customer_balance_line")
+        self.assertEqual(
+            menu.action, self.env.ref("customer_balance.action_customer_balance_line")
+        )
