@@ -118,6 +118,13 @@ pg_start() {
     fi
     [ -L "$PGDATA_DIR" ] && PGDATA_DIR=$(readlink -f "$PGDATA_DIR")
     if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+        # Another cluster (another checkout) may already listen on the port: take
+        # the next free one; it is kept in this cluster's configuration.
+        if [ -z "${CB_PG_PORT:-}" ]; then
+            while (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; do
+                PG_PORT=$((PG_PORT + 1))
+            done
+        fi
         say "creating a private PostgreSQL cluster in $PGDATA_DIR"
         mkdir -p "$PGDATA_DIR"
         [ "$(id -u)" = 0 ] && chown "$(pg_os_user)" "$PGDATA_DIR"
@@ -134,6 +141,8 @@ max_connections = 200
 shared_buffers = 256MB
 EOF
     fi
+    PG_PORT=$(sed -n "s/^port = \([0-9]*\)$/\1/p" "$PGDATA_DIR/postgresql.conf" | tail -n 1)
+    DB_PORT=$PG_PORT
     if ! as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
         as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 start >/dev/null \
             || { tail -n 20 "$PGDATA_DIR/server.log" >&2; die "PostgreSQL did not start"; }
