@@ -5,6 +5,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import clean_context, format_amount
 
 # Fields that make an item what it is: frozen once the item is invoiced or cancelled.
 FROZEN_FIELDS = {
@@ -264,13 +265,17 @@ class CustomerBalanceLine(models.Model):
         for line in pending.filtered("sale_line_id"):
             line.sale_line_id.balance_waived_qty += line.quantity
         for balance, lines in pending.grouped("balance_id").items():
+            removed = [
+                (
+                    line.name,
+                    format_amount(self.env, line.price_subtotal, line.currency_id),
+                )
+                for line in lines
+            ]
             balance.message_post(
                 body=_(
                     "Items removed: %s",
-                    ", ".join(
-                        f"{line.name} ({line.price_subtotal} {line.currency_id.symbol})"
-                        for line in lines
-                    ),
+                    ", ".join(f"{name} ({amount})" for name, amount in removed),
                 )
             )
         return super().unlink()
@@ -283,6 +288,10 @@ class CustomerBalanceLine(models.Model):
         lines = self.filtered(lambda line: line.state == "pending")
         if not lines:
             raise UserError(_("Select pending items to invoice."))
+        # The defaults of the list the items were selected in (such as a balance's
+        # items) must not reach the invoice: it would become that balance's
+        # consolidated invoice.
+        lines = lines.with_context(clean_context(self.env.context))
         invoices = self.env["account.move"]
         for balance, balance_lines in lines.grouped("balance_id").items():
             invoices |= balance._invoice_items(balance_lines)

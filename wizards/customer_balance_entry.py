@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import clean_context, format_amount
 
 
 class CustomerBalanceEntry(models.TransientModel):
@@ -61,7 +62,12 @@ class CustomerBalanceEntry(models.TransientModel):
         " ('company_id', 'parent_of', company_id)]",
     )
     service_date = fields.Date(
-        required=True, default=lambda self: self.env.company._balance_today()
+        required=True,
+        compute="_compute_service_date",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Today by default; within the period of the chosen balance.",
     )
 
     # === COMPUTE METHODS === #
@@ -72,6 +78,18 @@ class CustomerBalanceEntry(models.TransientModel):
             wizard.currency_id = (
                 wizard.balance_id.currency_id or wizard.company_id.currency_id
             )
+
+    @api.depends("balance_id", "company_id")
+    def _compute_service_date(self):
+        # An entry added to a balance belongs to its period: kept there when the
+        # item's contact or date is edited later.
+        for wizard in self:
+            company = wizard.company_id or self.env.company
+            day = wizard.service_date or company._balance_today()
+            balance = wizard.balance_id
+            if balance.period_start:
+                day = min(max(day, balance.period_start), balance.period_end)
+            wizard.service_date = day
 
     @api.depends("product_id")
     def _compute_name(self):
@@ -99,14 +117,19 @@ class CustomerBalanceEntry(models.TransientModel):
             raise UserError(_("Enter a positive amount; choose “Credit” to deduct it."))
         if self.quantity <= 0:
             raise UserError(_("The quantity must be positive."))
-        line = self.env["customer.balance.line"].create(self._prepare_line_values())
+        # Without the defaults of the action that opened the wizard (such as the
+        # balance it was opened from): the wizard's fields say where the entry goes.
+        Line = self.env["customer.balance.line"].with_context(
+            clean_context(self.env.context)
+        )
+        line = Line.create(self._prepare_line_values())
         line.balance_id.message_post(
             body=_(
                 "%(type)s added by %(user)s: %(name)s (%(amount)s)",
                 type=dict(self._fields["entry_type"].selection)[self.entry_type],
                 user=self.env.user.name,
                 name=line.name,
-                amount=line.price_subtotal,
+                amount=format_amount(self.env, line.price_subtotal, line.currency_id),
             ),
         )
         return {

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import clean_context
 
 
 class CustomerBalanceLineMove(models.TransientModel):
@@ -52,7 +53,11 @@ class CustomerBalanceLineMove(models.TransientModel):
                     currency=target.currency_id.name,
                 )
             )
-        sources = lines.balance_id - target
+        # Items already on the target stay out of the move and of its messages.
+        lines = lines.filtered(lambda line: line.balance_id != target)
+        if not lines:
+            raise UserError(_("The items are already on %s.", target.name))
+        sources = lines.balance_id
         lines.balance_id = target
         summary = ", ".join(lines.mapped("name"))
         for source in sources:
@@ -70,4 +75,8 @@ class CustomerBalanceLineMove(models.TransientModel):
                 items=summary,
             )
         )
+        # Moved items count like added ones: the target may reach the threshold.
+        target.with_context(
+            clean_context(self.env.context)
+        )._consolidate_if_threshold_reached()
         return {"type": "ir.actions.act_window_close"}
