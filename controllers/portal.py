@@ -127,8 +127,12 @@ class CustomerBalancePortal(portal.CustomerPortal):
 
     def _balance_invoice_url(self, balance_sudo):
         """The consolidated invoice's own portal page, when it is posted (drafts
-        are hidden from the portal by Odoo's own rules)."""
+        are hidden from the portal by Odoo's own rules) and the visitor may read
+        it: a member of the billed company may, someone opening a shared balance
+        link without login may not."""
         invoice = balance_sudo.invoice_id
-        if invoice and invoice.state == "posted":
-            return invoice.get_portal_url()
-        return False
+        if not invoice or invoice.state != "posted":
+            return False
+        if not request.env["account.move"].browse(invoice.id).has_access("read"):
+            return False
+        return invoice.get_portal_url()

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from urllib.parse import urlsplit
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command
@@ -71,7 +73,20 @@ class TestPortal(HttpCase):
         items and total (a real browser)."""
         self.start_tour("/my", "customer_balance_portal_tour", login="portal.anna")
 
+    def test_home_counts_company_balances(self):
+        """The Customer Balances card on My Account counts Figma's current and
+        past balances for a Figma contact."""
+        self.authenticate("portal.anna", "portal.anna")
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["balance_count"]}
+        )
+        self.assertEqual(counters["balance_count"], 2)
+        home = self.url_open("/my")
+        self.assertIn('href="/my/balances" title="Customer Balances"', home.text)
+
     def test_list_shows_company_balances_and_past_invoice(self):
+        """Ben sees Figma's balances (not Acme's); the past one links to its
+        consolidated invoice's own portal page."""
         response = self._get("/my/balances", "portal.ben")
         self.assertEqual(response.status_code, 200)
         self.assertIn(self.figma_balance.name, response.text)
@@ -83,11 +98,49 @@ class TestPortal(HttpCase):
         self.assertIn(f"/my/invoices/{self.past.invoice_id.id}", detail.text)
         self.assertIn("50.00", detail.text)
 
+    def test_list_sorted_by_total(self):
+        """Sorting by total puts the largest open balance first."""
+        response = self._get("/my/balances?sortby=total", "portal.anna")
+        self.assertEqual(response.status_code, 200)
+        text = response.text
+        self.assertLess(text.index(self.figma_balance.name), text.index(self.past.name))
+
+    def test_scheduled_items_are_marked(self):
+        """A booking for next month waits on next month's balance, shown with its
+        items marked Scheduled."""
+        next_month = date_utils.start_of(
+            self.company._balance_today() + relativedelta(months=1), "month"
+        )
+        item = self.env["customer.balance.line"].create(
+            {
+                "partner_id": self.ben.id,
+                "name": "Event hall next month",
+                "price_unit": 300.0,
+                "service_date": next_month + relativedelta(days=4),
+                "tax_ids": [Command.clear()],
+            }
+        )
+        self.assertTrue(item.balance_id.is_scheduled)
+        response = self._get(f"/my/balances/{item.balance_id.id}", "portal.anna")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Event hall next month", response.text)
+        self.assertIn("o_customer_balance_scheduled", response.text)
+        current = self._get(f"/my/balances/{self.figma_balance.id}")
+        self.assertNotIn("o_customer_balance_scheduled", current.text)
+
     def test_other_company_balance_is_not_found(self):
+        """Anna cannot open Acme's balance by its id, nor a balance that does
+        not exist."""
         response = self._get(f"/my/balances/{self.acme_balance.id}", "portal.anna")
         self.assertEqual(response.status_code, 404)
+        self.assertNotIn(self.acme_balance.name, response.text)
         self.assertNotIn("Secret Acme booking", response.text)
         self.assertNotIn("999.00", response.text)
+        listing = self._get("/my/balances")
+        self.assertNotIn(self.acme_balance.name, listing.text)
+        self.assertNotIn("Secret Acme booking", listing.text)
+        missing = self._get(f"/my/balances/{self.acme_balance.id + 1000}")
+        self.assertEqual(missing.status_code, 404)
 
     def test_per_person_balance_of_a_colleague_is_not_found(self):
         """With balances per person, Ben cannot open Anna's."""
@@ -102,7 +155,9 @@ class TestPortal(HttpCase):
         )
         response = self._get(f"/my/balances/{own.balance_id.id}", "portal.ben")
         self.assertEqual(response.status_code, 404)
+        self.assertNotIn(own.balance_id.name, response.text)
         self.assertNotIn("Anna's own locker", response.text)
+        self.assertNotIn("42.00", response.text)
         listing = self._get("/my/balances")
         self.assertNotIn(own.balance_id.name, listing.text)
         self.assertEqual(
@@ -110,21 +165,66 @@ class TestPortal(HttpCase):
             200,
         )
 
+    def _share_link(self, balance):
+        """The link the Share wizard gives for ``balance``, without its host."""
+        link = (
+            self.env["portal.share"]
+            .with_context(active_model=balance._name, active_id=balance.id)
+            .default_get(["share_link"])["share_link"]
+        )
+        parts = urlsplit(link)
+        return f"{parts.path}?{parts.query}"
+
     def test_share_link_opens_without_login(self):
-        """The share link opens the balance read-only in a fresh browser; a wrong
-        or revoked token does not."""
-        url = self.figma_balance._get_share_url(redirect=False)
+        """The Share wizard's link opens the balance read-only in a fresh browser
+        without login; a wrong or revoked token does not."""
+        url = self._share_link(self.figma_balance)
         self.assertIn("access_token=", url)
         self.start_tour(url, "customer_balance_share_tour", login=None)
+        direct = self.figma_balance._get_share_url(redirect=False)
+        self.assertEqual(self._get(direct).status_code, 200)
         wrong = self._get(f"/my/balances/{self.figma_balance.id}?access_token=nope")
         self.assertEqual(wrong.status_code, 404)
+        self.assertNotIn(self.figma_balance.name, wrong.text)
         self.assertNotIn("Desk day (Anna)", wrong.text)
         self.figma_balance.action_revoke_share_links()
-        old = self._get(url)
+        old = self._get(direct)
         self.assertEqual(old.status_code, 404)
-        self.assertNotIn("Desk day (Anna)", old.text)
+        # The wizard's old link now leads to the login page, not to the balance.
+        old_wizard_link = self.url_open(url)
+        self.assertNotIn(f"/my/balances/{self.figma_balance.id}", old_wizard_link.url)
+        for response in (old, old_wizard_link):
+            self.assertNotIn("Desk day (Anna)", response.text)
+            self.assertNotIn("172.50", response.text)
+        self.assertEqual(
+            self._get(self.figma_balance._get_share_url(redirect=False)).status_code,
+            200,
+        )
+
+    def test_accountant_shares_balance_from_form(self):
+        """The Share button of the balance form opens Odoo's share wizard with a
+        link carrying the balance's access token."""
+        self.assertFalse(self.figma_balance.access_token)
+        self.start_tour(
+            "/odoo/action-customer_balance.action_customer_balance/"
+            f"{self.figma_balance.id}",
+            "customer_balance_share_button_tour",
+            login="admin",
+        )
+        self.assertTrue(self.figma_balance.access_token)
+
+    def test_shared_past_balance_hides_the_invoice_link(self):
+        """Someone opening a shared past balance without login sees its items and
+        the invoice number, but no way into the invoice itself."""
+        response = self._get(self.past._get_share_url(redirect=False))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Old desk day", response.text)
+        self.assertIn(self.past.invoice_id.name, response.text)
+        self.assertNotIn(f"/my/invoices/{self.past.invoice_id.id}", response.text)
 
     def test_pages_hidden_when_feature_or_portal_off(self):
+        """With the feature or its portal pages off, the card counts nothing and
+        the pages answer 404, even with a valid share link."""
         for values in ({"balance_portal_visible": False}, {"balance_enabled": False}):
             self.company.write(values)
             listing = self._get("/my/balances", "portal.anna")
@@ -136,6 +236,10 @@ class TestPortal(HttpCase):
                 "/my/counters", {"counters": ["balance_count"]}
             )
             self.assertEqual(counters["balance_count"], 0)
+            self.authenticate(None, None)
+            shared = self._get(self.figma_balance._get_share_url(redirect=False))
+            self.assertEqual(shared.status_code, 404)
+            self.assertNotIn("Desk day (Anna)", shared.text)
             self.company.write(
                 {"balance_portal_visible": True, "balance_enabled": True}
             )
