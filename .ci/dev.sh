@@ -298,6 +298,27 @@ static_checks() {
     printf '%s' "$py"
 }
 
+# The modules the optional integrations are tested with, which the module does not
+# depend on: OCA contract (from PyPI, into Odoo's Python when missing) and Odoo's
+# payment_demo. Installed into the test database only; when that fails, the tests
+# that need them skip and say why.
+install_test_integrations() {  # install_test_integrations DB
+    local db=$1 log="$DEV/test-integrations-$1.log" modules=payment_demo
+    local has_contract='import importlib.util as u, sys; sys.exit(not u.find_spec("odoo.addons.contract"))'
+    if ! "$ODOO_PY" -c "$has_contract" 2>/dev/null; then
+        say "installing OCA contract (odoo-addon-contract) into Odoo's Python"
+        "$ODOO_PY" -m pip install -q --no-deps 'odoo-addon-contract==19.*' >/dev/null 2>&1 \
+            || say "could not install odoo-addon-contract: the subscription tests will skip"
+    fi
+    "$ODOO_PY" -c "$has_contract" 2>/dev/null && modules="contract,$modules"
+    say "installing $modules into $db"
+    if ! odoo_cmd -d "$db" -i "$modules" --stop-after-init --no-http --log-level=warn \
+            --logfile="$log"; then
+        tail -n 20 "$log" >&2
+        say "could not install $modules (log: $log): the tests that need them will skip"
+    fi
+}
+
 cmd_test() {
     local status=0
     if ! find_odoo; then
@@ -312,6 +333,7 @@ cmd_test() {
     db_from_template "$tmpl" "$TEST_DB"
     say "installing $MODULE into $TEST_DB"
     install_module "$TEST_DB" "$DEV/test-install.log"
+    install_test_integrations "$TEST_DB"
     if [ -z "${CB_SKIP_UNINSTALL_CHECK:-}" ]; then
         say "checking that $MODULE installs and uninstalls cleanly"
         (cmd_uninstall_check >"$DEV/uninstall-check.log" 2>&1) \

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
 
 
 class AccountMove(models.Model):
@@ -27,6 +28,17 @@ class AccountMove(models.Model):
         "A customer balance can only have one consolidated invoice.",
     )
     balance_can_add = fields.Boolean(compute="_compute_balance_can_add")
+
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Subscription invoices of customers on balances never come into being as
+        invoices: they become items as soon as they are created. Returns the other
+        moves only (the recurring source sees no invoice for the charges that went
+        on balances, as when it skips a contract)."""
+        moves = super().create(vals_list)
+        return moves - moves._balance_take_over_subscription_invoices()
 
     # === COMPUTE METHODS === #
 
@@ -118,6 +130,109 @@ class AccountMove(models.Model):
             for line in self.invoice_line_ids
             if line.display_type == "product"
         ]
+
+    # === SUBSCRIPTIONS === #
+
+    def _is_balance_subscription_invoice(self):
+        """Whether this invoice was made by a recurring source (a subscription).
+
+        The one hook for recurring sources: override it to return ``True`` for the
+        invoices yours creates. With *Include subscription invoices*, such an invoice
+        of an eligible customer becomes items on the balance of its period the
+        moment it is created, and is paid with the consolidated invoice.
+
+        Recognises the invoices of OCA ``contract``, whose lines point at the
+        contract lines they bill, without depending on it: the ``contract_line_id``
+        field exists only while ``contract`` is installed. ``contract`` creates its
+        invoices in one ``account.move.create`` once it has advanced the contracts'
+        invoiced dates, so taking the drafts over right there keeps its dates as
+        they would be and never lets a second invoice exist; posting is too late (a
+        posted invoice is numbered and may have been sent), and overriding the
+        contract itself would need a dependency or a bridge module.
+        """
+        self.ensure_one()
+        if "contract_line_id" not in self.env["account.move.line"]._fields:
+            return False
+        return any(line.contract_line_id for line in self.invoice_line_ids)
+
+    def _balance_take_over_subscription_invoices(self):
+        """Turn the fresh subscription invoices among ``self`` into items with
+        origin *subscription* on their customers' balances, and delete the drafts.
+        Invoices of customers not on balances, or of companies that keep
+        subscriptions apart, stay invoices. Returns the invoices taken over."""
+        invoices = self.filtered(
+            lambda move: (
+                move.move_type == "out_invoice"
+                and move.state == "draft"
+                and not move.balance_id
+                and move.company_id.balance_enabled
+                and move.company_id.balance_include_subscriptions
+                and move._is_balance_subscription_invoice()
+            )
+        )
+        Line = self.env["customer.balance.line"]
+        taken = self.browse()
+        for invoice in invoices:
+            vals_list = [
+                {
+                    **vals,
+                    "origin": "subscription",
+                    "origin_ref": invoice.invoice_origin or vals["origin_ref"],
+                }
+                for vals in invoice._prepare_balance_line_values()
+            ]
+            if (
+                not vals_list
+                or Line.new(vals_list[0])._get_balance_ineligibility_reason()
+            ):
+                continue
+            lines = Line.create(vals_list)
+            invoice._balance_log_subscription_take_over(lines)
+            taken |= invoice
+        taken.unlink()
+        return taken
+
+    def _balance_subscription_sources(self):
+        """The records that made this subscription invoice (OCA contracts): they
+        are told that their charge went on a balance."""
+        self.ensure_one()
+        if "contract_line_id" not in self.env["account.move.line"]._fields:
+            return []
+        return list(self.invoice_line_ids.contract_line_id.contract_id)
+
+    def _balance_log_subscription_take_over(self, lines):
+        """Say on the balance and on the recurring source that the charge of this
+        invoice waits on the balance and is paid with the consolidated invoice."""
+        self.ensure_one()
+        for balance, balance_lines in lines.grouped("balance_id").items():
+            payment_date = balance.invoice_creation_date
+            when = (
+                _("on %s", format_date(self.env, payment_date))
+                if payment_date
+                else _("when the balance is billed")
+            )
+            balance.message_post(
+                body=_(
+                    "%(count)s subscription items added from %(origin)s.",
+                    count=len(balance_lines),
+                    origin=self.invoice_origin or self.display_name,
+                )
+            )
+            for source in self._balance_subscription_sources():
+                source.message_post(
+                    body=_(
+                        "Charge of %(amount)s added to customer balance %(balance)s "
+                        "instead of a separate invoice: it is paid with the "
+                        "consolidated invoice, created %(when)s.",
+                        amount=format_amount(
+                            self.env,
+                            sum(balance_lines.mapped("price_total")),
+                            balance.currency_id,
+                        ),
+                        balance=balance._get_html_link(),
+                        when=when,
+                    )
+                )
 
     # === CANCELLATION === #
 

@@ -99,6 +99,12 @@ class ResCompany(models.Model):
         string="Send Invoices Automatically",
         help="Confirmed consolidated invoices are e-mailed to the customer at once.",
     )
+    balance_auto_pay = fields.Boolean(
+        string="Charge Saved Payment Methods",
+        help="A confirmed consolidated invoice is charged at once with the payment "
+        "method the customer saved (a payment token of an enabled provider). A failed "
+        "charge leaves the invoice open and schedules a follow-up for the accountant.",
+    )
 
     _balance_billing_delay_positive = models.Constraint(
         "CHECK (balance_billing_delay >= 0)",
@@ -141,6 +147,17 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     _(
                         "Consolidated invoices can only be sent automatically when "
+                        "they are also confirmed automatically."
+                    )
+                )
+
+    @api.constrains("balance_auto_post", "balance_auto_pay")
+    def _check_balance_auto_pay_needs_post(self):
+        for company in self:
+            if company.balance_auto_pay and not company.balance_auto_post:
+                raise ValidationError(
+                    _(
+                        "Consolidated invoices can only be charged automatically when "
                         "they are also confirmed automatically."
                     )
                 )

@@ -50,3 +50,6 @@ class ResConfigSettings(models.TransientModel):
     balance_auto_send = fields.Boolean(
         related="company_id.balance_auto_send", readonly=False
     )
+    balance_auto_pay = fields.Boolean(
+        related="company_id.balance_auto_pay", readonly=False
+    )

@@ -1,0 +1,178 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from unittest import SkipTest
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+from odoo.tools import html2plaintext
+
+from .common import CustomerBalanceCommon, no_commit
+
+PAID = ("paid", "in_payment")
+
+
+@tagged("post_install", "-at_install")
+class TestAutoPayment(CustomerBalanceCommon):
+    """Members who saved a card are charged when their consolidated invoice is
+    confirmed. Uses Odoo's ``payment_demo`` provider, whose tokens say how their
+    charges end (``make test`` installs it into the test database)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        demo = cls.env.ref("payment.payment_provider_demo", raise_if_not_found=False)
+        if not demo or demo.sudo().module_state != "installed":
+            raise SkipTest(
+                "payment_demo is not installed in the test database: make test "
+                "installs it."
+            )
+        cls.company.write({"balance_auto_post": True, "balance_auto_pay": True})
+        Provider = cls.env["payment.provider"].sudo()
+        cls.provider = Provider.search(
+            [("code", "=", "demo"), ("company_id", "=", cls.company.id)], limit=1
+        ) or demo.sudo().copy({"company_id": cls.company.id})
+        cls.provider.state = "test"
+        cls.Balance = cls.env["customer.balance"]
+        cls.Item = cls.env["customer.balance.line"]
+
+    # === HELPERS === #
+
+    def _token(self, partner, simulated_state, provider=None):
+        """A card ``partner`` saved, whose charges end ``simulated_state``."""
+        provider = provider or self.provider
+        return (
+            self.env["payment.token"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": self.env.ref(
+                        "payment_demo.payment_method_demo"
+                    ).id,
+                    "partner_id": partner.id,
+                    "payment_details": "4242",
+                    "provider_ref": f"demo-{partner.id}",
+                    "demo_simulated_state": simulated_state,
+                }
+            )
+        )
+
+    def _june_balance(self, partner=None):
+        """``partner``'s (Anna's) June balance: desk days of 100.00 and 60.00 and
+        her 50.00 membership charge, 241.50 with the 15 % tax."""
+        balance = self._balance(partner or self.anna)
+        self._item(balance, 100.0)
+        self._item(balance, 60.0)
+        self._item(balance, 50.0, name="Membership", origin="subscription")
+        self.assertEqual(balance.amount_total, 241.5)
+        return balance
+
+    def _bill_run(self):
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
+            self.Balance._cron_consolidate_due()
+
+    def _transactions(self, invoice):
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .search([("invoice_ids", "in", invoice.ids)])
+        )
+
+    def _chatter(self, record):
+        return html2plaintext("\n".join(record.message_ids.mapped("body")))
+
+    # === TESTS === #
+
+    @freeze_time("2026-07-01 08:00:00")
+    def test_saved_card_pays_the_consolidated_invoice(self):
+        """Anna saved a card: the bill run of 1 July confirms her June invoice
+        (desk days and membership, 241.50) and charges the card for it; the
+        invoice is paid, with the payment linked to the transaction."""
+        token = self._token(self.anna, "done")
+        balance = self._june_balance()
+
+        self._bill_run()
+
+        invoice = balance.invoice_id
+        self.assertEqual(invoice.state, "posted")
+        self.assertIn(invoice.payment_state, PAID)
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        tx = self._transactions(invoice)
+        self.assertEqual(len(tx), 1)
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.operation, "offline")
+        self.assertEqual(tx.token_id, token)
+        self.assertEqual(tx.amount, 241.5)
+        self.assertEqual(tx.payment_id.amount, 241.5)
+        self.assertFalse(invoice.activity_ids)
+        self.assertFalse(balance.billing_error)
+
+    @freeze_time("2026-07-01 08:00:00")
+    def test_refused_card_leaves_invoice_open_with_follow_up(self):
+        """Anna's card is refused: her June invoice is confirmed but stays open
+        for the full 241.50; the invoice and the balance say why the charge
+        failed, and a to-do asks the accountant to follow up."""
+        self._token(self.anna, "error")
+        balance = self._june_balance()
+
+        self._bill_run()
+
+        invoice = balance.invoice_id
+        self.assertEqual(balance.state, "invoiced")
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(invoice.amount_residual, 241.5)
+        self.assertEqual(self._transactions(invoice).state, "error")
+        for record in (invoice, balance):
+            chatter = self._chatter(record)
+            self.assertIn("failed", chatter)
+            self.assertIn("demo payment status", chatter)
+            self.assertIn("The invoice stays open", chatter)
+        activity = invoice.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(
+            activity.activity_type_id, self.env.ref("mail.mail_activity_data_todo")
+        )
+        self.assertEqual(activity.summary, "Automatic payment failed")
+        self.assertTrue(activity.user_id)
+        self.assertFalse(activity.user_id._is_superuser())
+
+    @freeze_time("2026-06-20 08:00:00")
+    def test_company_card_pays_company_balance(self):
+        """Per company, Figma saved a card: billing Figma's balance early charges
+        Figma's card."""
+        self.company.balance_grouping = "company"
+        token = self._token(self.figma, "done")
+        balance = self._june_balance(self.figma)
+
+        invoice = balance._consolidate()
+
+        self.assertIn(invoice.payment_state, PAID)
+        self.assertEqual(self._transactions(invoice).token_id, token)
+
+    @freeze_time("2026-06-20 08:00:00")
+    def test_no_charge_without_setting_or_card(self):
+        """No card saved, or the company does not charge saved cards: the
+        confirmed invoice waits to be paid and no transaction is made."""
+        balance = self._june_balance()
+        invoice = balance._consolidate()
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertFalse(self._transactions(invoice))
+
+        self.company.balance_auto_pay = False
+        self._token(self.lisa, "done")
+        balance = self._june_balance(self.lisa)
+        invoice = balance._consolidate()
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertFalse(self._transactions(invoice))
+
+    def test_card_of_disabled_provider_not_used(self):
+        """A card of a provider that is switched off is not charged."""
+        self._token(self.anna, "done")
+        self.provider.state = "disabled"
+        with freeze_time("2026-06-20 08:00:00"):
+            invoice = self._june_balance()._consolidate()
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertFalse(self._transactions(invoice))

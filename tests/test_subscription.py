@@ -1,0 +1,350 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import date
+from unittest import SkipTest
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import html2plaintext
+
+from .common import CustomerBalanceCommon, no_commit
+
+
+@tagged("post_install", "-at_install")
+class TestSubscription(CustomerBalanceCommon):
+    """Members pay a monthly membership through an OCA contract; with *Include
+    subscription invoices* the membership goes on their balance with their desk
+    days. Needs OCA ``contract`` (``make test`` installs it into the test
+    database)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if "contract.contract" not in cls.env:
+            raise SkipTest(
+                "OCA contract is not installed in the test database: make test "
+                "installs it (pip package odoo-addon-contract, module contract)."
+            )
+        cls.company.balance_include_subscriptions = True
+        cls.Balance = cls.env["customer.balance"]
+        cls.Item = cls.env["customer.balance.line"]
+        cls.Move = cls.env["account.move"]
+        cls.Contract = cls.env["contract.contract"]
+        cls.membership = cls._create_product(
+            name="Membership",
+            type="service",
+            lst_price=50.0,
+            taxes_id=cls.tax_sale_a,
+        )
+
+    # === HELPERS === #
+
+    def _contract(self, partner, start="2026-06-01"):
+        """A monthly membership of 50.00 (+ 15 %) for ``partner``, invoiced at the
+        start of each month from ``start`` on."""
+        return self.Contract.create(
+            {
+                "name": f"Membership {partner.name}",
+                "partner_id": partner.id,
+                "line_recurrence": True,
+                "contract_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.membership.id,
+                            "name": "Membership #START# - #END#",
+                            "quantity": 1.0,
+                            "price_unit": 50.0,
+                            "recurring_rule_type": "monthly",
+                            "recurring_interval": 1,
+                            "recurring_invoicing_type": "pre-paid",
+                            "date_start": start,
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _new_item(self, partner, price_unit, service_date, **vals):
+        """A desk day of ``partner`` created without a balance: it finds its own."""
+        return self.Item.create(
+            {
+                "partner_id": partner.id,
+                "product_id": self.desk.id,
+                "name": "Desk day",
+                "quantity": 1.0,
+                "price_unit": price_unit,
+                "tax_ids": [Command.set(self.tax_sale_a.ids)],
+                "service_date": service_date,
+                "origin": "booking",
+                **vals,
+            }
+        )
+
+    def _contract_run(self):
+        """The contract module's own daily job."""
+        self.Contract.cron_recurring_create_invoice()
+
+    def _bill_run(self):
+        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
+            self.Balance._cron_consolidate_due()
+
+    def _invoices_of(self, partner):
+        return self.Move.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+            ]
+        )
+
+    def _subscription_items(self, partner):
+        return self.Item.search(
+            [("partner_id", "=", partner.id), ("origin", "=", "subscription")],
+            order="service_date, id",
+        )
+
+    def _chatter(self, record):
+        return html2plaintext("\n".join(record.message_ids.mapped("body")))
+
+    # === TESTS === #
+
+    def test_monthly_charge_billed_with_bookings(self):
+        """Anna books two desk days in June and pays a monthly membership. On
+        1 June the contract's job bills June: no invoice, but a subscription item
+        of 50.00 on her June balance, next to her desk days; the contract moves on
+        to July and says where the charge went. On 1 July one invoice bills the
+        desk days and the membership: 2 x 100.00 + 50.00 + 15 % = 287.50."""
+        contract = self._contract(self.anna)
+        with freeze_time("2026-06-01 08:00:00"):
+            bookings = self._new_item(self.anna, 100.0, "2026-06-03")
+            bookings |= self._new_item(self.anna, 100.0, "2026-06-17")
+            self._contract_run()
+
+        self.assertFalse(self._invoices_of(self.anna))
+        self.assertEqual(contract.recurring_next_date, date(2026, 7, 1))
+        self.assertEqual(
+            contract.contract_line_ids.last_date_invoiced, date(2026, 6, 30)
+        )
+        charge = self._subscription_items(self.anna)
+        self.assertEqual(len(charge), 1)
+        self.assertEqual(charge.balance_id, bookings.balance_id)
+        self.assertEqual(charge.service_date, date(2026, 6, 1))
+        self.assertEqual(charge.origin_ref, contract.name)
+        self.assertEqual(charge.product_id, self.membership)
+        self.assertEqual(charge.price_unit, 50.0)
+        self.assertEqual(charge.tax_ids, self.tax_sale_a)
+        self.assertIn("06/01/2026 - 06/30/2026", charge.name)
+        balance = charge.balance_id
+        self.assertEqual(balance.period_start, date(2026, 6, 1))
+        self.assertEqual(balance.amount_total, 287.5)
+        self.assertIn("paid with the consolidated invoice", self._chatter(contract))
+        self.assertIn(balance.name, self._chatter(contract))
+        self.assertIn("subscription items added", self._chatter(balance))
+
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+
+        invoice = balance.invoice_id
+        self.assertEqual(self._invoices_of(self.anna), invoice)
+        self.assertEqual(invoice.amount_total, 287.5)
+        self.assertEqual(
+            invoice.invoice_line_ids.filtered("product_id").product_id,
+            self.desk | self.membership,
+        )
+        self.assertEqual(charge.state, "invoiced")
+        self.assertEqual(charge.invoice_id, invoice)
+
+    def test_contract_invoiced_by_hand(self):
+        """The accountant clicks *Create invoices* on Anna's contract: the charge
+        goes on her balance all the same, and the contract logs no invoice."""
+        contract = self._contract(self.anna)
+        with freeze_time("2026-06-01 08:00:00"):
+            invoices = contract.recurring_create_invoice()
+
+        self.assertFalse(invoices)
+        self.assertFalse(self._invoices_of(self.anna))
+        self.assertEqual(len(self._subscription_items(self.anna)), 1)
+        self.assertEqual(contract.recurring_next_date, date(2026, 7, 1))
+        self.assertNotIn("manually invoiced", self._chatter(contract))
+
+    def test_setting_off_contract_invoices_as_before(self):
+        """Without *Include subscription invoices* the contract makes its own
+        invoice for Anna's membership, as it always did; her June balance holds
+        only her desk day and is billed without the membership."""
+        self.company.balance_include_subscriptions = False
+        contract = self._contract(self.anna)
+        with freeze_time("2026-06-01 08:00:00"):
+            booking = self._new_item(self.anna, 100.0, "2026-06-03")
+            self._contract_run()
+
+        invoice = self._invoices_of(self.anna)
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.state, "draft")
+        self.assertEqual(invoice.invoice_origin, contract.name)
+        self.assertEqual(invoice.invoice_line_ids.product_id, self.membership)
+        self.assertEqual(invoice.amount_total, 57.5)
+        self.assertFalse(invoice.balance_id)
+        self.assertEqual(contract._get_related_invoices(), invoice)
+        self.assertEqual(contract.recurring_next_date, date(2026, 7, 1))
+        self.assertFalse(self._subscription_items(self.anna))
+
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+        self.assertEqual(booking.invoice_id.amount_total, 115.0)
+        self.assertEqual(self._invoices_of(self.anna), invoice | booking.invoice_id)
+
+    def test_customer_not_on_balances_invoiced_as_before(self):
+        """Only members use balances: Lisa, who is not one, still gets her own
+        invoice from her contract, while Anna's membership goes on her balance."""
+        self.company.balance_partner_category_ids = self.community
+        self._contract(self.anna)
+        lisa_contract = self._contract(self.lisa)
+        with freeze_time("2026-06-01 08:00:00"):
+            self._contract_run()
+
+        self.assertFalse(self._invoices_of(self.anna))
+        self.assertEqual(len(self._subscription_items(self.anna)), 1)
+        lisa_invoice = self._invoices_of(self.lisa)
+        self.assertEqual(len(lisa_invoice), 1)
+        self.assertEqual(lisa_invoice.invoice_origin, lisa_contract.name)
+        self.assertFalse(self._subscription_items(self.lisa))
+
+    def _check_same_day(self, contract_first):
+        """June's membership is on Anna's June balance; on 1 July the contract's
+        job and the bill run both run (twice, in the given order): June's invoice
+        holds June's membership once, July's membership waits on the July balance,
+        and no other invoice exists."""
+        contract = self._contract(self.anna)
+        with freeze_time("2026-06-01 08:00:00"):
+            self._new_item(self.anna, 100.0, "2026-06-10")
+            self._contract_run()
+        june = self._subscription_items(self.anna).balance_id
+
+        with freeze_time("2026-07-01 08:00:00"):
+            for _run in range(2):
+                if contract_first:
+                    self._contract_run()
+                    self._bill_run()
+                else:
+                    self._bill_run()
+                    self._contract_run()
+
+        charges = self._subscription_items(self.anna)
+        self.assertEqual(
+            charges.mapped("service_date"), [date(2026, 6, 1), date(2026, 7, 1)]
+        )
+        june_charge, july_charge = charges
+        self.assertEqual(june_charge.state, "invoiced")
+        self.assertEqual(june_charge.invoice_id, june.invoice_id)
+        self.assertEqual(july_charge.state, "pending")
+        self.assertEqual(july_charge.balance_id.period_start, date(2026, 7, 1))
+        self.assertEqual(july_charge.balance_id.state, "open")
+        self.assertEqual(self._invoices_of(self.anna), june.invoice_id)
+        self.assertEqual(june.invoice_id.amount_total, 172.5)
+        self.assertEqual(contract.recurring_next_date, date(2026, 8, 1))
+
+    def test_same_day_contract_job_first(self):
+        """The contract's job, then the bill run, on 1 July: nothing billed twice."""
+        self._check_same_day(contract_first=True)
+
+    def test_same_day_bill_run_first(self):
+        """The bill run, then the contract's job, on 1 July: nothing billed twice."""
+        self._check_same_day(contract_first=False)
+
+    def test_current_period_upcoming_future_bookings_scheduled(self):
+        """Seed rule: with a membership and *Include subscription invoices*, on
+        15 June Anna's membership and her June desk day are on the upcoming
+        invoice (the current, June balance), while her desk day on 13 August waits
+        as a scheduled item on the August balance. The bill run of 1 July bills
+        June only."""
+        self._contract(self.anna)
+        with freeze_time("2026-06-15 08:00:00"):
+            self._contract_run()
+            current = self._new_item(self.anna, 100.0, "2026-06-20")
+            future = self._new_item(self.anna, 100.0, "2026-08-13")
+            charge = self._subscription_items(self.anna)
+            self.assertEqual(charge.balance_id, current.balance_id)
+            self.assertFalse(current.balance_id.is_scheduled)
+            self.assertEqual(future.balance_id.period_start, date(2026, 8, 1))
+            self.assertTrue(future.balance_id.is_scheduled)
+
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+        self.assertEqual(current.balance_id.state, "invoiced")
+        self.assertEqual(charge.invoice_id, current.invoice_id)
+        self.assertEqual(future.state, "pending")
+        self.assertEqual(future.balance_id.state, "open")
+
+    def test_manual_period_waits_for_the_accountant(self):
+        """Seed rule: with the *manual* period, Anna's membership and desk day wait
+        on her one open balance; bill runs in July and August bill nothing, until
+        the accountant creates the invoice."""
+        self.company.balance_period = "manual"
+        self._contract(self.anna)
+        with freeze_time("2026-06-01 08:00:00"):
+            self._contract_run()
+            booking = self._new_item(self.anna, 100.0, "2026-06-20")
+        charge = self._subscription_items(self.anna)
+        balance = booking.balance_id
+        self.assertEqual(charge.balance_id, balance)
+        self.assertFalse(balance.period_start)
+        self.assertFalse(balance.invoice_creation_date)
+
+        for day in ("2026-07-01 08:00:00", "2026-08-01 08:00:00"):
+            with freeze_time(day):
+                self._bill_run()
+        self.assertEqual(balance.state, "open")
+        self.assertEqual((charge | booking).mapped("state"), ["pending", "pending"])
+
+        with freeze_time("2026-08-10 08:00:00"):
+            balance.action_consolidate()
+        self.assertEqual(balance.invoice_id.amount_total, 172.5)
+        self.assertEqual(charge.invoice_id, balance.invoice_id)
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionPortal(HttpCase):
+    """What a member reads about a subscription charge on her balance."""
+
+    def test_member_sees_charge_paid_with_consolidated_invoice(self):
+        """Lisa's membership waits on her balance next to a desk day: her balance
+        page says the membership is paid with the consolidated invoice, and
+        when; the desk day does not say so."""
+        company = self.env.ref("base.main_company")
+        company.write({"balance_enabled": True, "balance_portal_visible": True})
+        lisa = self.env["res.partner"].create({"name": "Lisa Solo"})
+        new_test_user(
+            self.env,
+            login="portal.lisa",
+            password="portal.lisa",
+            groups="base.group_portal",
+            partner_id=lisa.id,
+        )
+        Item = self.env["customer.balance.line"].with_company(company)
+        values = {
+            "partner_id": lisa.id,
+            "company_id": company.id,
+            "currency_id": company.currency_id.id,
+            "quantity": 1.0,
+            "tax_ids": [Command.clear()],
+        }
+        charge = Item.create(
+            {
+                **values,
+                "name": "Membership",
+                "price_unit": 50.0,
+                "origin": "subscription",
+            }
+        )
+        Item.create({**values, "name": "Desk day", "price_unit": 100.0})
+        balance = charge.balance_id
+        self.assertEqual(balance.item_count, 2)
+
+        self.authenticate("portal.lisa", "portal.lisa")
+        response = self.url_open(f"/my/balances/{balance.id}")
+
+        self.assertEqual(response.status_code, 200)
+        page = html2plaintext(response.text)
+        self.assertIn("Membership", page)
+        self.assertEqual(page.count("Subscription: paid with the consolidated"), 1)
