@@ -9,3 +9,4 @@ from . import sale_order
 from . import sale_order_line
 from . import payment_provider
 from . import payment_transaction
+from . import customer_balance_ledger

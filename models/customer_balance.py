@@ -8,7 +8,7 @@ from psycopg2 import errors
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import format_date
+from odoo.tools import clean_context, format_amount, format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -143,6 +143,18 @@ class CustomerBalance(models.Model):
         compute="_compute_invoice_creation_date",
         help="The day the consolidated invoice will be created.",
     )
+    is_above_threshold = fields.Boolean(
+        string="Above Threshold",
+        compute="_compute_is_above_threshold",
+        search="_search_is_above_threshold",
+        help="The balance is open and its total reached the company's billing "
+        "threshold: it is billed at once unless that failed.",
+    )
+    bill_run_inactive = fields.Boolean(
+        compute="_compute_bill_run_inactive",
+        help="The scheduled bill run is switched off: due balances are not billed "
+        "by themselves.",
+    )
 
     _one_open_balance_per_period = models.UniqueIndex(
         "(partner_id, company_id, currency_id,"
@@ -235,6 +247,44 @@ class CustomerBalance(models.Model):
             balance.invoice_creation_date = balance.billing_date and max(
                 balance.billing_date, balance.period_end + relativedelta(days=1)
             )
+
+    @api.depends("state", "amount_total", "currency_id", "company_id")
+    def _compute_is_above_threshold(self):
+        for balance in self:
+            threshold = balance.company_id.balance_threshold_amount
+            balance.is_above_threshold = bool(
+                balance.state == "open"
+                and threshold
+                and balance.currency_id == balance.company_id.currency_id
+                and balance.currency_id.compare_amounts(balance.amount_total, threshold)
+                >= 0
+            )
+
+    def _search_is_above_threshold(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        # The threshold is in the company's currency, as the consolidation reads it.
+        companies = (
+            self.env["res.company"]
+            .sudo()
+            .search([("balance_threshold_amount", ">", 0)])
+        )
+        above = Domain("state", "=", "open") & Domain.OR(
+            Domain("company_id", "=", company.id)
+            & Domain("currency_id", "=", company.currency_id.id)
+            & Domain("amount_total", ">=", company.balance_threshold_amount)
+            for company in companies
+        )
+        if (operator == "in") == (True in value):
+            return above
+        return ~above
+
+    def _compute_bill_run_inactive(self):
+        cron = self.env.ref(
+            "customer_balance.ir_cron_consolidate_due", raise_if_not_found=False
+        )
+        # Only administrators read scheduled actions; everyone sees the warning.
+        self.bill_run_inactive = not (cron and cron.sudo().exists().active)
 
     def _compute_access_url(self):
         res = super()._compute_access_url()
@@ -467,6 +517,8 @@ class CustomerBalance(models.Model):
         if not company.balance_auto_post:
             return
         invoice.action_post()
+        if company.balance_auto_pay:
+            self._charge_saved_payment_method(invoice)
         if not company.balance_auto_send:
             return
         recipients = self._get_invoice_mail_partners(invoice.partner_id)
@@ -478,6 +530,116 @@ class CustomerBalance(models.Model):
             "mail_partner_ids": recipients.ids,
         }
         self.env.ref("account.ir_cron_account_move_send")._trigger()
+
+    # --- Automatic payment ---
+
+    def _get_payment_token(self):
+        """The saved payment method a consolidated invoice of this balance is charged
+        with: the latest active token of the billed partner, else of its company,
+        of a provider enabled (or in test mode) in the balance's company that
+        captures at once."""
+        self.ensure_one()
+        partner = self.partner_id
+        tokens = (
+            self.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", (partner | partner.commercial_partner_id).ids),
+                    ("provider_id.company_id", "=", self.company_id.id),
+                    ("provider_id.state", "in", ("enabled", "test")),
+                    ("provider_id.capture_manually", "=", False),
+                ],
+                order="id desc",
+            )
+        )
+        return tokens.sorted(lambda token: token.partner_id != partner)[:1]
+
+    def _prepare_payment_transaction_values(self, invoice, token):
+        """Values of the transaction charging ``invoice`` with ``token``, as
+        ``account_payment`` prepares a payment by token."""
+        self.ensure_one()
+        return {
+            "provider_id": token.provider_id.id,
+            "payment_method_id": token.payment_method_id.id,
+            "reference": self.env["payment.transaction"]._compute_reference(
+                token.provider_id.code, prefix=invoice.name
+            ),
+            "amount": invoice.amount_residual,
+            "currency_id": invoice.currency_id.id,
+            "partner_id": token.partner_id.id,
+            "token_id": token.id,
+            "operation": "offline",
+            "invoice_ids": [Command.set(invoice.ids)],
+        }
+
+    def _charge_saved_payment_method(self, invoice):
+        """Charge the posted consolidated ``invoice`` with the customer's saved
+        payment method through Odoo's payment flow: a confirmed transaction
+        registers the payment and reconciles the invoice; a failed one leaves it
+        open, says why on the invoice and the balance and asks the accountant to
+        follow up. Returns the transaction, if any."""
+        self.ensure_one()
+        Transaction = self.env["payment.transaction"]
+        if invoice.move_type != "out_invoice" or invoice.state != "posted":
+            return Transaction
+        if invoice.currency_id.is_zero(invoice.amount_residual):
+            return Transaction
+        token = self._get_payment_token()
+        if not token:
+            return Transaction
+        tx = Transaction.sudo().create(
+            self._prepare_payment_transaction_values(invoice, token)
+        )
+        tx._charge_with_token()
+        if tx.state == "done":
+            try:
+                # A failed post-processing is retried by Odoo's own job.
+                with self.env.cr.savepoint():
+                    tx._post_process()
+            except Exception as error:  # noqa: BLE001 - retried by the payment cron
+                _logger.warning("Post-processing %s failed: %s", tx.reference, error)
+        elif tx.state in ("error", "cancel"):
+            self._report_failed_charge(invoice, tx)
+        return tx
+
+    def _report_failed_charge(self, invoice, tx):
+        """A refused charge: say why on the invoice and the balance, and schedule a
+        follow-up for the accountant on the invoice."""
+        self.ensure_one()
+        reason = tx.state_message or dict(
+            tx._fields["state"]._description_selection(self.env)
+        ).get(tx.state)
+        body = _(
+            "Charging %(token)s for %(amount)s failed: %(reason)s. The invoice stays "
+            "open.",
+            token=tx.token_id.display_name,
+            amount=format_amount(self.env, tx.amount, tx.currency_id),
+            reason=reason,
+        )
+        invoice.message_post(body=body)
+        self.message_post(body=body)
+        invoice.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Automatic payment failed"),
+            note=reason,
+            user_id=self._get_payment_follow_up_user().id,
+        )
+
+    def _get_payment_follow_up_user(self):
+        """Who follows up a failed charge: the user who billed the balance, or when
+        the bill run did, the company's first accounting manager."""
+        self.ensure_one()
+        user = self.env.user
+        if user._is_internal() and not user._is_superuser():
+            return user
+        managers = self.env.ref("account.group_account_manager").sudo().all_user_ids
+        managers = managers.filtered(
+            lambda manager: (
+                self.company_id in manager.company_ids and not manager._is_superuser()
+            )
+        )
+        return managers.sorted("id")[:1] or user
 
     def _get_invoice_mail_partners(self, invoice_partner):
         """Who receives the consolidated invoice: the invoice address when it has an
@@ -740,7 +902,14 @@ class CustomerBalance(models.Model):
             # The unique index only tolerates a cancelled previous invoice once its
             # cancellation is in the database, not just in the cache.
             self.env["account.move"].flush_model(["balance_id", "state"])
-        invoice = self.env["account.move"].with_company(self.company_id).create(values)
+        # Callers' default_* keys (a balance's item list, a wizard) are not the
+        # invoice's.
+        invoice = (
+            self.env["account.move"]
+            .with_context(clean_context(self.env.context))
+            .with_company(self.company_id)
+            .create(values)
+        )
         invoice_lines = {
             line.sequence: line
             for line in invoice.invoice_line_ids

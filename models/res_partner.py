@@ -32,6 +32,10 @@ def _normalized_name(name):
     )
 
 
+# Ledger rows shown on the partner's tab; the ledger button opens them all.
+LEDGER_TAB_LIMIT = 80
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -71,6 +75,44 @@ class ResPartner(models.Model):
         comodel_name="res.currency",
         compute="_compute_balance_open_amount",
     )
+    balance_company_open_amount = fields.Monetary(
+        string="Open Balances",
+        compute="_compute_balance_open_ids",
+        currency_field="balance_currency_id",
+        groups="customer_balance.group_customer_balance_user",
+        help="Total of the open customer balances of this partner and, for a "
+        "company, of its contacts, in the company's currency.",
+    )
+    balance_open_ids = fields.Many2many(
+        comodel_name="customer.balance",
+        string="Open Customer Balances",
+        compute="_compute_balance_open_ids",
+        groups="customer_balance.group_customer_balance_user",
+        help="Open balances of this partner and, for a company, of its contacts.",
+    )
+    balance_history_ids = fields.Many2many(
+        comodel_name="customer.balance",
+        string="Past Customer Balances",
+        compute="_compute_balance_history_ids",
+        groups="customer_balance.group_customer_balance_user",
+        help="Billed and cancelled balances of this partner and, for a company, of "
+        "its contacts, newest first, with their consolidated invoices.",
+    )
+    balance_ledger_ids = fields.Many2many(
+        comodel_name="customer.balance.ledger",
+        compute="_compute_balance_ledger_ids",
+        groups="customer_balance.group_customer_balance_user",
+        help="The latest charges, credits and billings of the balances of this "
+        "partner and, for a company, of its contacts.",
+    )
+    balance_amount_due = fields.Monetary(
+        string="Amount Due",
+        compute="_compute_balance_amount_due",
+        currency_field="balance_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+        help="What the customer owes on posted invoices (Odoo's total receivable of "
+        "its company): billed balances end up here.",
+    )
     balance_upcoming_line_ids = fields.One2many(
         comodel_name="customer.balance.line",
         string="Upcoming Invoice",
@@ -91,13 +133,16 @@ class ResPartner(models.Model):
 
     @api.depends("balance_ids")
     def _compute_balance_count(self):
-        counts = dict(
-            self.env["customer.balance"]._read_group(
-                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
-            )
+        """Balances of the partner and, for a company, of its contacts."""
+        counts = self.env["customer.balance"]._read_group(
+            self._get_balance_family_domain(), ["partner_id"], ["__count"]
         )
         for partner in self:
-            partner.balance_count = counts.get(partner._origin, 0)
+            partner.balance_count = sum(
+                count
+                for billed, count in counts
+                if partner._balance_family_contains(billed)
+            )
 
     @api.depends("balance_ids.amount_total", "balance_ids.state")
     @api.depends_context("company")
@@ -119,6 +164,54 @@ class ResPartner(models.Model):
             partner.balance_open_amount = amounts.get(partner._origin, 0.0)
             partner.balance_currency_id = company.currency_id
 
+    @api.depends_context("company")
+    def _compute_balance_open_ids(self):
+        company = self.env.company
+        balances = self.env["customer.balance"].search(
+            Domain(self._get_balance_family_domain()) & Domain("state", "=", "open")
+        )
+        for partner in self:
+            own = balances.filtered(
+                lambda balance, partner=partner: partner._balance_family_contains(
+                    balance.partner_id
+                )
+            )
+            partner.balance_open_ids = own
+            partner.balance_company_open_amount = sum(
+                own.filtered(
+                    lambda balance: (
+                        balance.company_id == company
+                        and balance.currency_id == company.currency_id
+                    )
+                ).mapped("amount_total")
+            )
+
+    def _compute_balance_history_ids(self):
+        balances = self.env["customer.balance"].search(
+            Domain(self._get_balance_family_domain())
+            & Domain("state", "in", ("invoiced", "cancel")),
+            order="period_start desc, id desc",
+        )
+        for partner in self:
+            partner.balance_history_ids = balances.filtered(
+                lambda balance, partner=partner: partner._balance_family_contains(
+                    balance.partner_id
+                )
+            )
+
+    def _compute_balance_ledger_ids(self):
+        # The tab shows the latest rows; the full ledger opens from the button.
+        Ledger = self.env["customer.balance.ledger"]
+        for partner in self:
+            partner.balance_ledger_ids = Ledger.search(
+                partner._get_balance_family_domain(), limit=LEDGER_TAB_LIMIT
+            )
+
+    @api.depends_context("company")
+    def _compute_balance_amount_due(self):
+        for partner in self:
+            partner.balance_amount_due = partner.commercial_partner_id.credit
+
     def _search_balance_open_amount(self, operator, value):
         if operator not in ("<", "<=", ">", ">=", "=", "!="):
             return NotImplemented
@@ -139,15 +232,17 @@ class ResPartner(models.Model):
                 ("state", "=", "pending"),
                 ("company_id", "=", self.env.company.id),
                 "|",
-                ("partner_id", "in", self.ids),
-                ("balance_id.partner_id", "in", self.ids),
+                ("partner_id", "child_of", self.ids),
+                ("balance_id.partner_id", "child_of", self.ids),
             ]
         )
         scheduled = pending.filtered(lambda line: line.balance_id.is_scheduled)
         for partner in self:
+            # A company shows the items of its contacts too.
             own = pending.filtered(
                 lambda line, partner=partner: (
-                    partner._origin in (line.partner_id | line.balance_id.partner_id)
+                    partner._balance_family_contains(line.partner_id)
+                    or partner._balance_family_contains(line.balance_id.partner_id)
                 )
             )
             partner.balance_scheduled_line_ids = own & scheduled
@@ -159,6 +254,10 @@ class ResPartner(models.Model):
         if field_expr != "balance_open_amount":
             return super()._field_to_sql(alias, field_expr, query)
         self._check_field_access(self._fields["balance_open_amount"], "read")
+        # The ORM does not know this SQL reads balances: write pending totals first.
+        self.env["customer.balance"].flush_model(
+            ["partner_id", "state", "company_id", "currency_id", "amount_total"]
+        )
         company = self.env.company
         return SQL(
             """(SELECT COALESCE(SUM(balance.amount_total), 0)
@@ -173,6 +272,21 @@ class ResPartner(models.Model):
         )
 
     # === BUSINESS METHODS === #
+
+    def _get_balance_family_domain(self):
+        """Balances (or ledger rows) billed to these partners or, for companies, to
+        their contacts."""
+        return [("partner_id", "child_of", self.ids)]
+
+    def _balance_family_contains(self, billed_partner):
+        """Whether ``billed_partner`` is this partner or one of its contacts."""
+        self.ensure_one()
+        partner = self._origin
+        while billed_partner:
+            if billed_partner == partner:
+                return True
+            billed_partner = billed_partner.parent_id
+        return False
 
     def _balance_ineligibility_reason(self, company):
         """Why this partner cannot use customer balances in ``company``, or ``False``
@@ -279,12 +393,42 @@ class ResPartner(models.Model):
     # === ACTION METHODS === #
 
     def action_view_balances(self):
+        """The balances of the partner and, for a company, of its contacts."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "customer_balance.action_customer_balance"
         )
-        action["domain"] = [("partner_id", "=", self.id)]
+        action["domain"] = self._get_balance_family_domain()
         action["context"] = {"default_partner_id": self.id}
+        if self.child_ids:
+            action["context"]["search_default_group_partner"] = 1
+        return action
+
+    def action_view_balance_items(self):
+        """Pending items incurred by the partner or billed to it (with its
+        contacts' for a company)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_balance.action_customer_balance_line"
+        )
+        action["domain"] = [
+            "|",
+            ("partner_id", "child_of", self.id),
+            ("balance_id.partner_id", "child_of", self.id),
+        ]
+        action["context"] = {"search_default_pending": 1}
+        return action
+
+    def action_view_balance_ledger(self):
+        """The full ledger of the partner's balances, newest first."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_balance.action_customer_balance_ledger"
+        )
+        action["domain"] = self._get_balance_family_domain()
+        action["context"] = {"default_partner_id": self.id}
+        if self.child_ids:
+            action["context"]["search_default_group_partner"] = 1
         return action
 
     def action_balance_add_entry(self):

@@ -12,3 +12,9 @@ from . import test_checkout_tour
 from . import test_balance_admin
 from . import test_randomized_ops
 from . import test_portal
+from . import test_manual_sources
+from . import test_totals
+from . import test_randomized
+from . import test_subscription
+from . import test_auto_payment
+from . import test_workspace
