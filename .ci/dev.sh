@@ -14,6 +14,10 @@ PGDATA_DIR="$DEV/pg"
 PG_PORT=${CB_PG_PORT:-54329}
 PG_ROLE=${CB_PG_ROLE:-odoo}
 CONF="$DEV/odoo.conf"
+# The folder holding a link named after the module to this checkout. It lives outside
+# the checkout: a link inside it to itself makes tools that follow links (Odoo's
+# translation export, pylint) walk in circles.
+LINKS="${TMPDIR:-/tmp}/customer_balance-links-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
 HTTP_PORT=${CB_HTTP_PORT:-8069}
 RUN_DB=${CB_RUN_DB:-customer_balance_demo}
 TEST_DB=${CB_TEST_DB:-customer_balance_test}
@@ -165,10 +169,11 @@ pg_env() {
 # --------------------------------------------------------------------- odoo conf ---
 
 write_conf() {
-    mkdir -p "$DEV/addons" "$DEV/data"
-    ln -sfn "$ROOT" "$DEV/addons/$MODULE"
+    mkdir -p "$LINKS/addons" "$DEV/data"
+    rm -rf "$DEV/addons"
+    ln -sfn "$ROOT" "$LINKS/addons/$MODULE"
     local rc; rc=$(user_rc)
-    python3 - "$CONF" "${rc:-}" "$DEV/addons" "$DEV/data" "$DB_HOST" "${DB_PORT:-}" \
+    python3 - "$CONF" "${rc:-}" "$LINKS/addons" "$DEV/data" "$DB_HOST" "${DB_PORT:-}" \
         "${DB_USER:-}" "${DB_PASSWORD:-}" "$HTTP_PORT" <<'PY'
 import configparser, os, sys
 conf, rc, addons, data, host, port, user, password, http_port = sys.argv[1:]
@@ -388,7 +393,8 @@ PY
 
 cmd_lint() {
     cd "$ROOT"
-    local DEV_LINT="$DEV/lint"
+    local DEV_LINT="$LINKS/lint"
+    rm -rf "$DEV/lint"
     mkdir -p "$DEV_LINT"
     ln -sfn "$ROOT" "$DEV_LINT/$MODULE"
     if ! python3 -c 'import ruff, pylint_odoo' 2>/dev/null; then
@@ -416,6 +422,18 @@ cmd_bench() {
     "$ODOO_PY" "$ROOT/.ci/bench.py" --config "$CONF" --database "$db" "$@"
 }
 
+cmd_pot() {
+    find_odoo || { no_odoo_help; exit 2; }
+    pg_start; pg_env; write_conf
+    local db="${TEST_DB}_pot" tmpl
+    tmpl=$(template_db 0)
+    db_from_template "$tmpl" "$db"
+    install_module "$db" "$DEV/pot-install.log"
+    "$ODOO" i18n export -c "$CONF" -d "$db" "$MODULE" -o "$ROOT/i18n/$MODULE.pot"
+    db_drop "$db"
+    echo "i18n/$MODULE.pot written"
+}
+
 cmd_pg_stop() {
     pg_external && return 0
     [ -f "$PGDATA_DIR/PG_VERSION" ] || return 0
@@ -428,6 +446,7 @@ case "${1:-}" in
     lint) shift; cmd_lint "$@" ;;
     bench) shift; cmd_bench "$@" ;;
     uninstall-check) shift; cmd_uninstall_check "$@" ;;
+    pot) shift; cmd_pot "$@" ;;
     pg-start) find_odoo || true; pg_start; echo "PostgreSQL: host=$DB_HOST port=${DB_PORT:-} user=${DB_USER:-}" ;;
     pg-stop) cmd_pg_stop ;;
     prepare)  # build the template databases ahead of time

@@ -1,7 +1,7 @@
 """pytest plugin: import the addon's tests under the name Odoo gives the addon.
 
 The repository root is the addon, but its checkout folder may have any name; Odoo loads
-it as ``odoo.addons.customer_balance`` (through a link in .dev/addons). pytest-odoo
+it as ``odoo.addons.customer_balance`` (through a link named after it). pytest-odoo
 would derive ``odoo.addons.<folder name>`` from the checkout: map it to the real name.
 """
 

@@ -18,3 +18,4 @@ from . import test_randomized
 from . import test_subscription
 from . import test_auto_payment
 from . import test_workspace
+from . import test_i18n
