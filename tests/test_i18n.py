@@ -55,3 +55,18 @@ class TestTranslations(TransactionCase):
         untranslated = re.findall(r'msgid "(.+)"\nmsgstr ""\n\n', text)
         self.assertFalse(untranslated, f"untranslated: {untranslated[:20]}")
         self.assertFalse(committed - _msgids(text), "msgids missing from de.po")
+
+    def test_german_translation_loads(self):
+        """Loaded into a database, the German file translates the module's labels,
+        selections and messages."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["customer_balance"], ["de_DE"])
+        env_de = self.env(context=dict(self.env.context, lang="de_DE"))
+        balance_model = self.env["ir.model"]._get("customer.balance")
+        self.assertEqual(balance_model.with_env(env_de).name, "Kundenkonto")
+        states = dict(
+            env_de["customer.balance"]._fields["state"]._description_selection(env_de)
+        )
+        self.assertEqual(states["invoiced"], "Abgerechnet")
+        with self.assertRaisesRegex(Exception, "Vorschau"):
+            env_de["customer.balance"].new({"state": "invoiced"}).action_preview()
