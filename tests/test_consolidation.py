@@ -680,3 +680,21 @@ class TestConsolidation(CustomerBalanceCommon):
         self.assertFalse(item.invoice_line_id)
         self.assertEqual(balance.amount_total, 115.0)
         self.assertEqual(balance._consolidate().amount_total, 115.0)
+
+    @freeze_time("2026-07-01 08:00:00")
+    def test_archived_contact_still_billed(self):
+        """A member archived after booking still owes June: the bill run bills the
+        balance to her like any other, and the invoice keeps her items."""
+        balance = self._balance(self.anna)
+        items = self._item(balance, 100.0) | self._item(balance, 20.0)
+        self.anna.action_archive()
+        self.assertFalse(self.anna.active)
+
+        self._bill_run()
+
+        self.assertEqual(balance.state, "invoiced")
+        invoice = balance.invoice_id
+        self.assertEqual(invoice.partner_id, self.anna)
+        self.assertEqual(invoice.amount_total, 138.0)
+        self.assertEqual(items.mapped("state"), ["invoiced", "invoiced"])
+        self.assertFalse(balance.billing_error)
