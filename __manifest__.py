@@ -21,6 +21,7 @@
         "data/ir_cron_data.xml",
         "data/payment_provider_data.xml",
         "data/mail_template_data.xml",
+        "views/customer_balance_run_views.xml",
         "views/customer_balance_views.xml",
         "views/customer_balance_line_views.xml",
         "views/res_config_settings_views.xml",

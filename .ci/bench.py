@@ -10,6 +10,13 @@ the database, then in one run times, each in its own process:
 
 and prints items, balances, seconds, their ratio, SQL queries per balance and peak
 memory. Run through ``make bench`` (``ARGS="--items 2000"`` for a quick run).
+
+With ``--workers N`` it measures how the bill run scales instead: the same generated
+data is billed once by one worker and, on a copy, by N worker processes at once (each
+running the bill run against the same database, as N Odoo workers or servers do with
+queue_job's jobs or their own schedulers), and it prints invoice lines per second for
+1 and for N workers, their ratio, and checks that every balance was billed exactly
+once. Odoo's own invoicing is then left out (``--compare-odoo`` keeps it).
 """
 
 import argparse
@@ -35,6 +42,17 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="also bill the same data with this many worker processes at once",
+    )
+    parser.add_argument(
+        "--compare-odoo",
+        action="store_true",
+        help="with --workers: also time Odoo's own invoicing and order confirmation",
+    )
+    parser.add_argument(
         "--phase",
         choices=[
             "generate",
@@ -43,6 +61,8 @@ def parse_args(argv=None):
             "billrun",
             "odoo",
             "confirm",
+            "worker",
+            "check",
         ],
     )
     return parser.parse_args(argv)
@@ -200,7 +220,92 @@ def run_billrun(env, args):
     while Balance.search_count(Balance._get_due_domain()):
         Balance._cron_consolidate_due(batch_size=args.batch_size)
     invoices = env["account.move"].search_count([("balance_id", "!=", False)])
-    return {"balances": due, "invoices": invoices}
+    return {"balances": due, "invoices": invoices, "lines": count_invoice_lines(env)}
+
+
+def count_invoice_lines(env):
+    return env["account.move.line"].search_count(
+        [("move_id.balance_id", "!=", False), ("display_type", "=", "product")]
+    )
+
+
+def run_worker(args):
+    """One of N bill run workers: wait for the start signal, then bill due balances
+    until none is left (the others bill at the same time; each balance is billed by
+    whichever worker locks it first)."""
+    env, cr = odoo_env(args)
+    Balance = env["customer.balance"]
+    # One run record for all the workers: created by the first of them.
+    cr.execute("SELECT pg_advisory_lock(4242)")
+    cr.commit()
+    env["customer.balance.run"]._get_or_start("cron")
+    cr.commit()
+    cr.execute("SELECT pg_advisory_unlock(4242)")
+    cr.commit()
+    # Which worker billed how many balances.
+    BalanceModel = type(Balance)
+    bill_due = BalanceModel._bill_due
+    billed = []
+
+    def counting_bill_due(balance):
+        billed.append(balance.id)
+        return bill_due(balance)
+
+    BalanceModel._bill_due = counting_bill_due
+    print("READY", flush=True)
+    sys.stdin.readline()
+    started = time.time()
+    queries_before = cr.sql_log_count
+    calls = 0
+    while Balance.search_count(Balance._get_due_domain(), limit=1):
+        Balance._cron_consolidate_due(batch_size=args.batch_size)
+        calls += 1
+    cr.commit()
+    result = {
+        "started": started,
+        "ended": time.time(),
+        "calls": calls,
+        "queries": cr.sql_log_count - queries_before,
+        "billed": len(billed),
+    }
+    cr.close()
+    return result
+
+
+def run_check(env, args):
+    """Every balance billed exactly once: no balance with two invoices, no item on
+    two invoice lines, every item of a billed balance invoiced, nothing left due."""
+    cr = env.cr
+    cr.execute(
+        """SELECT count(*) FROM (SELECT balance_id FROM account_move
+           WHERE balance_id IS NOT NULL GROUP BY balance_id HAVING count(*) > 1) d"""
+    )
+    balances_twice = cr.fetchone()[0]
+    cr.execute(
+        """SELECT count(*) FROM (SELECT invoice_line_id FROM customer_balance_line
+           WHERE invoice_line_id IS NOT NULL GROUP BY invoice_line_id
+           HAVING count(*) > 1) d"""
+    )
+    lines_twice = cr.fetchone()[0]
+    Balance = env["customer.balance"]
+    billed = Balance.search([("state", "=", "invoiced"), ("invoice_id", "!=", False)])
+    not_invoiced = env["customer.balance.line"].search_count(
+        [("balance_id", "in", billed.ids), ("state", "!=", "invoiced")]
+    )
+    runs = env["customer.balance.run"].search([])
+    return {
+        "balances_billed": len(billed),
+        "balances_twice": balances_twice,
+        "items_twice": lines_twice,
+        "items_not_invoiced": not_invoiced,
+        "left_due": Balance.search_count(Balance._get_due_domain(with_errors=True)),
+        "failed": Balance.search_count([("billing_error", "!=", False)]),
+        "invoices": env["account.move"].search_count([("balance_id", "!=", False)]),
+        "lines": count_invoice_lines(env),
+        "runs": len(runs),
+        "run_billed": sum(runs.mapped("billed_count")),
+        "run_states": sorted(set(runs.mapped("state"))),
+    }
 
 
 def run_odoo(env, args):
@@ -271,13 +376,19 @@ def phase_main(args):
         result = measure(run_billrun, args)
     elif args.phase == "confirm":
         result = measure(run_confirm, args)
+    elif args.phase == "worker":
+        result = run_worker(args)
+    elif args.phase == "check":
+        env, cr = odoo_env(args)
+        result = run_check(env, args)
+        cr.close()
     else:
         result = measure(run_odoo, args)
     print("RESULT " + json.dumps(result))
 
 
-def run_phase(args, phase, database):
-    command = [
+def phase_command(args, phase, database):
+    return [
         sys.executable,
         __file__,
         "--config",
@@ -299,11 +410,54 @@ def run_phase(args, phase, database):
         "--seed",
         str(args.seed),
     ]
+
+
+def run_phase(args, phase, database):
+    command = phase_command(args, phase, database)
     output = subprocess.run(command, check=True, capture_output=True, text=True)
     for line in output.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT ") :])
     raise RuntimeError(f"phase {phase} printed no result:\n{output.stderr[-3000:]}")
+
+
+def run_workers(args, database):
+    """Start ``args.workers`` worker processes on ``database``, let them load Odoo,
+    then start them at once; the time is from the start signal to the end of the
+    last one."""
+    command = phase_command(args, "worker", database)
+    workers = []
+    for number in range(args.workers):
+        log = open(f"/tmp/customer_balance_bench_worker_{number}.log", "w")  # noqa: SIM115
+        workers.append(
+            subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+        )
+    for worker in workers:
+        line = worker.stdout.readline()
+        if line.strip() != "READY":
+            raise RuntimeError(f"a worker did not start: {line!r}")
+    started = time.time()
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    results = []
+    for worker in workers:
+        output, _errors = worker.communicate()
+        if worker.returncode:
+            raise RuntimeError(f"a worker failed (exit {worker.returncode})")
+        for line in output.splitlines():
+            if line.startswith("RESULT "):
+                results.append(json.loads(line[len("RESULT ") :]))
+    return {
+        "seconds": max(result["ended"] for result in results) - started,
+        "workers": results,
+    }
 
 
 def copy_database(args, source, target):
@@ -329,11 +483,17 @@ def main():
         flush=True,
     )
     started = time.perf_counter()
+    compare_odoo = args.workers <= 1 or args.compare_odoo
     generated = run_phase(args, "generate", args.database)
     copy = f"{args.database}_odoo"
-    copy_database(args, args.database, copy)
+    if compare_odoo:
+        copy_database(args, args.database, copy)
     data = run_phase(args, "confirm-balance", args.database)
-    run_phase(args, "confirm-odoo", copy)
+    if compare_odoo:
+        run_phase(args, "confirm-odoo", copy)
+    if args.workers > 1:
+        workers_copy = f"{args.database}_workers"
+        copy_database(args, args.database, workers_copy)
     print(
         f"generated {generated['orders']} orders ({generated['lines']} lines): "
         f"{data['items']} items on {data['balances']} balances in "
@@ -341,6 +501,10 @@ def main():
         flush=True,
     )
     billrun = run_phase(args, "billrun", args.database)
+    if args.workers > 1:
+        print_scaling(args, billrun, workers_copy)
+        if not compare_odoo:
+            return 0
     odoo_run = run_phase(args, "odoo", copy)
     confirm = run_phase(args, "confirm", args.database)
     ratio = billrun["seconds"] / odoo_run["seconds"] if odoo_run["seconds"] else 0
@@ -374,6 +538,61 @@ def main():
     ratio_confirm = confirm["balance_seconds"] / (confirm["invoice_seconds"] or 1)
     print(f"ratio balance / invoice at once     {ratio_confirm:.2f}")
     return 0
+
+
+def print_scaling(args, billrun, database):
+    """Bill the same data with N workers and print how the bill run scales."""
+    workers = run_workers(args, database)
+    check = run_phase(args, "check", database)
+    single = billrun["lines"] / billrun["seconds"] if billrun["seconds"] else 0
+    several = check["lines"] / workers["seconds"] if workers["seconds"] else 0
+    duplicates = check["balances_twice"] + check["items_twice"]
+    print()
+    print(f"balances billed                     {billrun['balances']}")
+    print(f"invoice lines                       {billrun['lines']}")
+    print(
+        f"1 worker                            {billrun['seconds']:.2f} s, "
+        f"{single:.0f} invoice lines/s"
+    )
+    print(
+        f"{args.workers} workers                           "
+        f"{workers['seconds']:.2f} s, {several:.0f} invoice lines/s "
+        f"(balances per worker: "
+        f"{', '.join(str(w['billed']) for w in workers['workers'])})"
+    )
+    print(
+        f"ratio {args.workers} workers / 1 worker           "
+        f"{several / (single or 1):.2f}"
+    )
+    print(
+        f"balances billed by {args.workers} workers          "
+        f"{check['balances_billed']} ({check['invoices']} invoices, "
+        f"{check['lines']} lines; left due {check['left_due']}, "
+        f"failed {check['failed']})"
+    )
+    print(
+        f"duplicates                          {duplicates} "
+        f"(balances with two invoices {check['balances_twice']}, items on two "
+        f"lines {check['items_twice']}, items of billed balances not invoiced "
+        f"{check['items_not_invoiced']})"
+    )
+    print(
+        f"run records                         {check['runs']} "
+        f"({check['run_billed']} billed, {'/'.join(check['run_states'])})"
+    )
+    ok = (
+        not duplicates
+        and not check["items_not_invoiced"]
+        and not check["left_due"]
+        and check["balances_billed"] == billrun["balances"]
+        and check["lines"] == billrun["lines"]
+    )
+    print(
+        "every balance billed exactly once   "
+        + ("yes" if ok else "NO: see the figures above")
+    )
+    if not ok:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Developer tooling for the customer_balance addon: run, test, lint, bench.
+# Developer tooling for the customer_balance addon: run, test, lint, pot, bench.
 #
-# Odoo is found only by generic means: $ODOO_BIN, else an `odoo` command on PATH; its
-# addons path comes from Odoo's own configuration file ($ODOO_RC, else ~/.odoorc).
+# It keeps only what no tool does: finding Odoo 19 (or setting it up), a private
+# PostgreSQL, the addons path. Databases are handled by click-odoo-contrib, the tools
+# Odoo integrators use: click-odoo-initdb --cache (cached template databases),
+# click-odoo-copydb, click-odoo-dropdb, click-odoo-uninstall, click-odoo-makepot.
+#
+# Odoo is found by generic means: $ODOO_BIN, else an `odoo` command on PATH, else the one
+# this script set up before in its cache folder; its addons path comes from Odoo's own
+# configuration file ($ODOO_RC, else ~/.odoorc). When none is found, `run` and `test`
+# set Odoo 19 up in ${XDG_CACHE_HOME:-~/.cache}/customer_balance/odoo-19.0 from the
+# source tree named by $ODOO_SRC, else from a shallow clone of $ODOO_REPO.
 # PostgreSQL: $PGHOST (or db_host in that file) when set, else a private cluster under
 # .dev/ started as an unprivileged user with its own role.
 set -euo pipefail
@@ -13,35 +21,64 @@ DEV="$ROOT/.dev"
 PGDATA_DIR="$DEV/pg"
 PG_PORT=${CB_PG_PORT:-54329}
 PG_ROLE=${CB_PG_ROLE:-odoo}
-CONF="$DEV/odoo.conf"
-# The folder holding a link named after the module to this checkout. It lives outside
-# the checkout: a link inside it to itself makes tools that follow links (Odoo's
-# translation export, pylint) walk in circles.
-LINKS="${TMPDIR:-/tmp}/customer_balance-links-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+# The addon as Odoo and pytest see it: a folder named after the module holding a link
+# to each entry of the checkout but integrations/ (those addons are on the addons path
+# on their own; Odoo's translation export would put their strings in the module's), and
+# a link to integrations/. pytest collects the tests through them, so that pytest-odoo
+# names them odoo.addons.<addon>.tests.* whatever the checkout's folder is called. It
+# lives outside the checkout: a link inside it to itself makes tools that follow links
+# (Odoo's translation export) walk in circles.
+LINKS="${TMPDIR:-/tmp}/customer_balance-addons-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+LINK="$LINKS/addons/$MODULE"
 HTTP_PORT=${CB_HTTP_PORT:-8069}
 RUN_DB=${CB_RUN_DB:-customer_balance_demo}
 TEST_DB=${CB_TEST_DB:-customer_balance_test}
+# One configuration file per HTTP port: runs of several developers at once do not
+# overwrite each other's.
+CONF="$DEV/odoo-$HTTP_PORT.conf"
+# Where Odoo is set up when none is found.
+ODOO_HOME=${CB_ODOO_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/customer_balance/odoo-19.0}
+ODOO_REPO=${ODOO_REPO:-https://github.com/odoo/odoo.git}
+ODOO_BRANCH=${ODOO_BRANCH:-19.0}
+# Template databases of click-odoo-initdb: <prefix>-<date>-<hash of the addons' files>.
+CACHE_PREFIX=cbtmpl
+# The Python packages the tooling needs in Odoo's Python.
+ODOO_PY_TOOLS="click-odoo-contrib pytest-odoo websocket-client"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 2; }
 
 # --------------------------------------------------------------------------- odoo ---
 
-find_odoo() {
-    ODOO=${ODOO_BIN:-$(command -v odoo 2>/dev/null || true)}
-    [ -n "$ODOO" ] || return 1
+odoo_version_ok() {  # odoo_version_ok CMD: it is Odoo 19
     local version
-    version=$("$ODOO" --version 2>/dev/null | tail -n 1 || true)
+    version=$("$1" --version 2>/dev/null | tail -n 1 || true)
     case "$version" in
-        *" 19."*|*" 19"|*"saas~19"*) ;;
-        *) say "found $ODOO but it says '${version:-nothing}', not Odoo 19"; return 1 ;;
+        *" 19."*|*" 19"|*"saas~19"*) return 0 ;;
+        *) ODOO_MISMATCH="found $1 but it says '${version:-nothing}', not Odoo 19"; return 1 ;;
     esac
-    # The Python that runs Odoo (pytest-odoo must run in it).
+}
+
+find_odoo() {
+    local candidate candidates
+    ODOO=
+    if [ -n "${ODOO_BIN:-}" ]; then
+        candidates=("$ODOO_BIN")  # the one the user named, or none
+    else
+        candidates=("$(command -v odoo 2>/dev/null || true)" "$ODOO_HOME/bin/odoo")
+    fi
+    for candidate in "${candidates[@]}"; do
+        [ -n "$candidate" ] && [ -x "$candidate" ] || continue
+        if odoo_version_ok "$candidate"; then ODOO=$candidate; break; fi
+    done
+    [ -n "$ODOO" ] || return 1
+    # The Python that runs Odoo (pytest-odoo and click-odoo must run in it).
     ODOO_PY=${ODOO_PYTHON:-}
     if [ -z "$ODOO_PY" ]; then
         local shebang
         shebang=$(head -c 200 "$ODOO" | head -n 1)
         case "$shebang" in
+            "#!/usr/bin/env "*) ODOO_PY=${shebang#\#!/usr/bin/env }; ODOO_PY=${ODOO_PY%% *} ;;
             "#!"*python*) ODOO_PY=${shebang#\#!}; ODOO_PY=${ODOO_PY%% *} ;;
             *) ODOO_PY=python3 ;;
         esac
@@ -49,13 +86,161 @@ find_odoo() {
     return 0
 }
 
-no_odoo_help() {
-    cat >&2 <<'MSG'
-Odoo 19 was not found. The tooling looks for it the way Odoo users expect:
-  - the command in $ODOO_BIN, else an `odoo` command on PATH (Odoo 19 Community);
-  - Odoo's configuration file ($ODOO_RC, else ~/.odoorc) for addons_path and db_* options.
-Install Odoo 19 Community (with its requirements), make `odoo --version` print 19.0, and retry.
-MSG
+# ------------------------------------------------------- odoo on a fresh machine ---
+# When no Odoo 19 is found, set one up in $ODOO_HOME: the source ($ODOO_SRC, else a
+# shallow clone of $ODOO_REPO), a virtualenv with Odoo's requirements and the test tools,
+# and an `odoo` command ($ODOO_HOME/bin/odoo) that the next runs find by themselves.
+
+odoo_source() {  # ODOO_SOURCE: the Odoo 19 source tree to use; fails when none can be reached
+    local src
+    ODOO_SOURCE=
+    if [ -n "${ODOO_SRC:-}" ]; then
+        src=$(cd "$ODOO_SRC" 2>/dev/null && pwd) || { SETUP_ERROR="ODOO_SRC=$ODOO_SRC is not a folder"; return 1; }
+    else
+        src="$ODOO_HOME/src"
+        if [ ! -f "$src/odoo-bin" ]; then
+            mkdir -p "$ODOO_HOME"
+            rm -rf "$src.part"
+            if ! git clone -q --depth 1 --branch "$ODOO_BRANCH" "$ODOO_REPO" "$src.part" \
+                    >"$ODOO_HOME/clone.log" 2>&1; then
+                SETUP_ERROR="git clone of $ODOO_REPO failed: $(grep -m1 -i -E 'fatal|error' "$ODOO_HOME/clone.log" || tail -n 1 "$ODOO_HOME/clone.log")"
+                rm -rf "$src.part"
+                return 1
+            fi
+            mv "$src.part" "$src"
+            say "cloned $ODOO_REPO (branch $ODOO_BRANCH) into $src"
+        fi
+    fi
+    if [ ! -f "$src/odoo-bin" ] || ! grep -q "version_info = (19," "$src/odoo/release.py" 2>/dev/null; then
+        SETUP_ERROR="$src is not an Odoo 19 source tree (odoo-bin, odoo/release.py)"
+        return 1
+    fi
+    ODOO_SOURCE=$src
+}
+
+debian_packages() {  # debian_packages SRC: Odoo's Debian dependencies (debian/control)
+    # As Odoo's setup/debinstall.sh reads them, taking of "a | b" the first one this
+    # distribution has.
+    local pkg alt known
+    known=$(apt-cache pkgnames 2>/dev/null | sort -u)
+    tr -d '\r' < "$1/debian/control" | sed -n '/^Depends:/,/^[A-Z]/p' | grep '^ [a-z]' \
+        | tr -d ' ,' | sort -u | while read -r pkg; do
+            for alt in ${pkg//|/ }; do
+                if grep -qxF "$alt" <<<"$known"; then echo "$alt"; break; fi
+            done
+        done
+}
+
+odoo_venv() {  # odoo_venv SRC: the virtualenv with Odoo's requirements
+    local src=$1 venv="$ODOO_HOME/venv" log="$ODOO_HOME/setup.log" py
+    [ -f "$venv/.complete" ] && return 0
+    rm -rf "$venv"
+    : > "$log"
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -f "$src/debian/control" ]; then
+        # Debian's packages, as Odoo's own setup/debinstall.sh installs them, and a
+        # virtualenv that sees them (the pinned requirements.txt need not build).
+        say "installing Odoo's Debian packages (debian/control), Chromium and the venv module"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >>"$log" 2>&1 || true
+        # shellcheck disable=SC2046
+        apt-get install -y -qq --no-install-recommends $(debian_packages "$src") \
+            python3-venv python3-pip >>"$log" 2>&1 \
+            || { tail -n 20 "$log" >&2; die "apt-get could not install Odoo's Debian packages (log: $log)"; }
+        # Chromium for the browser tests (tours); without it they are skipped (failures).
+        apt-get install -y -qq chromium >>"$log" 2>&1 \
+            || say "could not install chromium: the browser tests will be skipped (log: $log)"
+        /usr/bin/python3 -m venv --system-site-packages "$venv" >>"$log" 2>&1 \
+            || die "could not create the virtualenv $venv (log: $log)"
+    else
+        # pip with Odoo's pinned requirements.txt, on Python 3.11 or 3.12. cbor2's pinned
+        # version only builds with setuptools < 81; psycopg2 and python-ldap build from
+        # source and need the headers (Debian: libpq-dev libldap2-dev libsasl2-dev
+        # python3-dev build-essential).
+        py=
+        for candidate in python3.12 python3.11 python3; do
+            if command -v "$candidate" >/dev/null \
+                    && "$candidate" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))'; then
+                py=$candidate; break
+            fi
+        done
+        [ -n "$py" ] || die "setting Odoo 19 up needs Python 3.11 or 3.12 (python3.11 / python3.12 on PATH)"
+        say "creating a virtualenv with $py and installing Odoo's requirements.txt (several minutes)"
+        "$py" -m venv "$venv" >>"$log" 2>&1 || die "could not create the virtualenv $venv (log: $log)"
+        printf 'setuptools<81\n' > "$ODOO_HOME/build-constraints.txt"
+        if ! PIP_CONSTRAINT="$ODOO_HOME/build-constraints.txt" \
+                PIP_BUILD_CONSTRAINT="$ODOO_HOME/build-constraints.txt" \
+                "$venv/bin/python3" -m pip install -q -r "$src/requirements.txt" >>"$log" 2>&1; then
+            tail -n 20 "$log" >&2
+            die "pip could not install Odoo's requirements.txt (psycopg2 and python-ldap need libpq-dev, libldap2-dev, libsasl2-dev and python3-dev; log: $log)"
+        fi
+        command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+            || command -v google-chrome >/dev/null \
+            || say "no Chromium found: the browser tests will be skipped (install chromium)"
+    fi
+    # shellcheck disable=SC2086
+    "$venv/bin/python3" -m pip install -q $ODOO_PY_TOOLS >>"$log" 2>&1 \
+        || { tail -n 20 "$log" >&2; die "could not install $ODOO_PY_TOOLS (log: $log)"; }
+    touch "$venv/.complete"
+}
+
+setup_odoo() {  # set Odoo 19 up in $ODOO_HOME; fails (SETUP_ERROR) when no source is reachable
+    local src venv="$ODOO_HOME/venv" site
+    odoo_source || return 1
+    src=$ODOO_SOURCE
+    say "no Odoo 19 found: setting it up in $ODOO_HOME from $src"
+    mkdir -p "$ODOO_HOME/bin"
+    odoo_venv "$src"
+    # The venv imports Odoo from the source tree; the odoo command is odoo-bin run by the
+    # venv's Python (and says which Python runs Odoo by its first line).
+    site=$("$venv/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    printf '%s\n' "$src" > "$site/odoo-19-source.pth"
+    { echo "#!$venv/bin/python3"; tail -n +2 "$src/odoo-bin"; } > "$ODOO_HOME/bin/odoo.part"
+    chmod +x "$ODOO_HOME/bin/odoo.part"
+    mv "$ODOO_HOME/bin/odoo.part" "$ODOO_HOME/bin/odoo"
+    odoo_version_ok "$ODOO_HOME/bin/odoo" || die "the Odoo set up in $ODOO_HOME does not start: $ODOO_MISMATCH"
+    say "Odoo 19 is set up: $ODOO_HOME/bin/odoo"
+}
+
+# Odoo 19 found or set up, else (SETUP_ERROR) the one-line reason why there is none.
+ensure_odoo() {
+    SETUP_ERROR=
+    if find_odoo; then
+        # A source tree named by ODOO_SRC and not the one set up before: set it up again.
+        if [ "$ODOO" = "$ODOO_HOME/bin/odoo" ] && [ -n "${ODOO_SRC:-}" ] \
+                && ! grep -qxF "$(cd "$ODOO_SRC" 2>/dev/null && pwd)" "$ODOO_HOME"/venv/lib/python3*/site-packages/odoo-19-source.pth 2>/dev/null; then
+            setup_odoo || return 1
+            find_odoo || return 1
+        fi
+        return 0
+    fi
+    if [ -n "${ODOO_BIN:-}" ]; then
+        SETUP_ERROR="ODOO_BIN=$ODOO_BIN is not Odoo 19${ODOO_MISMATCH:+ ($ODOO_MISMATCH)}"
+        return 1
+    fi
+    setup_odoo || return 1
+    find_odoo || { SETUP_ERROR="the Odoo set up in $ODOO_HOME is not found"; return 1; }
+}
+
+no_odoo() {  # the one line said when there is no Odoo 19 and none could be set up
+    printf '%s\n' "no Odoo 19 found (ODOO_BIN, \`odoo\` on PATH) and none could be set up: ${SETUP_ERROR:-unknown reason} (set ODOO_SRC to an Odoo 19 source tree, ODOO_REPO to a reachable clone URL, or ODOO_BIN)"
+}
+
+need_odoo() { ensure_odoo || { say "$(no_odoo)"; exit 2; }; ensure_odoo_py_tools; }
+
+# click-odoo-contrib (with click-odoo and manifestoo-core), pytest-odoo and
+# websocket-client in Odoo's Python, installed from PyPI when missing.
+ensure_odoo_py_tools() {
+    "$ODOO_PY" -c 'import click_odoo_contrib, pytest_odoo, websocket' 2>/dev/null && return 0
+    say "installing $ODOO_PY_TOOLS into Odoo's Python ($ODOO_PY)"
+    mkdir -p "$DEV"
+    # shellcheck disable=SC2086
+    "$ODOO_PY" -m pip install -q $ODOO_PY_TOOLS >"$DEV/pip-tools.log" 2>&1 \
+        || { tail -n 20 "$DEV/pip-tools.log" >&2; die "could not install $ODOO_PY_TOOLS into $ODOO_PY"; }
+}
+
+click_odoo() {  # click_odoo TOOL ARGS: a click-odoo-contrib command, with our configuration
+    local tool=$1; shift
+    "$ODOO_PY" -m "click_odoo_contrib.$tool" -c "$CONF" "$@"
 }
 
 user_rc() {
@@ -168,21 +353,44 @@ pg_env() {
 
 # --------------------------------------------------------------------- odoo conf ---
 
+# Odoo's configuration for these runs: the user's file (addons path, options) plus the
+# addon's link, the integration addons (integrations/) and the database server.
+link_addon() {
+    local entry name
+    mkdir -p "$LINK"
+    for entry in "$ROOT"/* "$ROOT/.ci"; do
+        name=${entry##*/}
+        case "$name" in integrations|__pycache__) continue ;; esac
+        [ -e "$entry" ] && ln -sfn "$entry" "$LINK/$name"
+    done
+    for entry in "$LINK"/* "$LINK/.ci"; do  # entries gone from the checkout
+        name=${entry##*/}
+        if [ -L "$entry" ] && { [ ! -e "$ROOT/$name" ] || [ "$name" = integrations ]; }; then
+            rm -f "$entry"
+        fi
+    done
+    ln -sfn "$ROOT/integrations" "$LINKS/integrations"
+}
+
 write_conf() {
     mkdir -p "$LINKS/addons" "$DEV/data"
     rm -rf "$DEV/addons"
-    ln -sfn "$ROOT" "$LINKS/addons/$MODULE"
+    link_addon
     local rc; rc=$(user_rc)
-    python3 - "$CONF" "${rc:-}" "$LINKS/addons" "$DEV/data" "$DB_HOST" "${DB_PORT:-}" \
-        "${DB_USER:-}" "${DB_PASSWORD:-}" "$HTTP_PORT" <<'PY'
+    python3 - "$CONF" "${rc:-}" "$LINKS/addons" "$ROOT/integrations" "$DEV/data" "$DB_HOST" \
+        "${DB_PORT:-}" "${DB_USER:-}" "${DB_PASSWORD:-}" "$HTTP_PORT" <<'PY'
 import configparser, os, sys
-conf, rc, addons, data, host, port, user, password, http_port = sys.argv[1:]
+conf, rc, addons, integrations, data, host, port, user, password, http_port = sys.argv[1:]
 src = configparser.RawConfigParser()
 if rc and os.path.isfile(rc):
     src.read(rc)
 opts = dict(src.items("options")) if src.has_section("options") else {}
 paths = [p.strip() for p in opts.get("addons_path", "").split(",") if p.strip()]
-paths = [p for p in paths if os.path.realpath(p) != os.path.realpath(addons)] + [addons]
+extra = [addons]
+if os.path.isdir(integrations):
+    # The optional integration addons (integrations/<addon>/__manifest__.py).
+    extra.append(os.path.realpath(integrations))
+paths = [p for p in paths if os.path.realpath(p) not in map(os.path.realpath, extra)] + extra
 opts.update({
     "addons_path": ",".join(paths),
     "data_dir": data,
@@ -198,92 +406,127 @@ for key, value in (("db_port", port), ("db_user", user), ("db_password", passwor
         opts.pop(key, None)
 out = configparser.RawConfigParser()
 out["options"] = opts
-with open(conf, "w") as f:
+with open(conf + ".part", "w") as f:
     out.write(f)
+os.replace(conf + ".part", conf)
 PY
 }
 
 odoo_cmd() { "$ODOO" -c "$CONF" "$@"; }
 
-db_exists() { psql -X -d postgres -tAc "select 1 from pg_database where datname='$1'" | grep -q 1; }
-
-db_drop() {
-    db_exists "$1" || return 0
-    psql -X -d postgres -qc "select pg_terminate_backend(pid) from pg_stat_activity where datname='$1'" >/dev/null
-    dropdb "$1"
-    rm -rf "$DEV/data/filestore/$1"
+manifest_value() {  # manifest_value ADDON_DIR KEY: a list of the manifest, comma-separated
+    python3 -c "import ast,sys; print(','.join(ast.literal_eval(open(sys.argv[1] + '/__manifest__.py').read()).get(sys.argv[2], [])))" \
+        "$1" "$2"
 }
 
-manifest_depends() {
-    python3 -c "import ast,sys; print(','.join(ast.literal_eval(open(sys.argv[1]).read())['depends']))" \
-        "$ROOT/__manifest__.py"
+integration_addons() {  # the integration addons' names (integrations/*), comma-separated
+    local d names=()
+    for d in "$ROOT"/integrations/*/; do
+        [ -f "$d/__manifest__.py" ] && names+=("$(basename "$d")")
+    done
+    (IFS=,; printf '%s' "${names[*]:-}")
 }
 
-# A template database with the module's dependencies installed: test databases are
-# copies of it (createdb -T, filestore copied too), so a test run starts in seconds.
-template_db() {  # template_db DEMO(0|1) -> prints its name
-    local deps key name log tmp
-    deps=$(manifest_depends)
-    key=$( { "$ODOO" --version 2>/dev/null; echo "$deps demo=$1"; } | md5sum | cut -c1-10)
-    name="cb_tmpl_${key}"
-    if ! db_exists "$name"; then
-        say "building template database $name (dependencies: $deps; demo: $1)"
-        # Built under a name of its own, then renamed: runs started at the same time
-        # never see (or drop) a half-built template.
-        tmp="${name}_build_$$"
-        log="$DEV/$tmp.log"
-        local demo=()
-        [ "$1" = 1 ] && demo=(--with-demo)
-        if ! odoo_cmd -d "$tmp" -i "$deps" "${demo[@]}" --stop-after-init --no-http \
-                --log-level=warn --logfile="$log"; then
-            tail -n 40 "$log" >&2
-            db_drop "$tmp"
-            die "could not build the template database"
-        fi
-        if db_exists "$name"; then
-            db_drop "$tmp"
-        else
-            psql -X -d postgres -qc "ALTER DATABASE \"$tmp\" RENAME TO \"$name\""
-            if [ -d "$DEV/data/filestore/$tmp" ]; then
-                mv "$DEV/data/filestore/$tmp" "$DEV/data/filestore/$name"
-            fi
-        fi
-    fi
-    printf '%s' "$name"
+# What the test databases hold before the module is installed: the module's
+# dependencies, the modules its tests need (payment_demo, contract) and what the
+# integration addons integrate (their dependencies other than the module and themselves).
+test_base_modules() {
+    local mods names d dep
+    mods="$(manifest_value "$ROOT" depends),payment_demo,contract"
+    names=",$(integration_addons),$MODULE,"
+    for d in "$ROOT"/integrations/*/; do
+        [ -f "$d/__manifest__.py" ] || continue
+        for dep in $(manifest_value "$d" depends | tr , ' '); do
+            case "$names" in *",$dep,"*) ;; *) mods="$mods,$dep" ;; esac
+        done
+    done
+    printf '%s' "$mods" | tr , '\n' | awk 'NF && !seen[$0]++' | paste -sd, -
 }
 
-db_from_template() {  # db_from_template TEMPLATE NAME
-    db_drop "$2"
-    createdb -T "$1" "$2"
-    if [ -d "$DEV/data/filestore/$1" ]; then
-        mkdir -p "$DEV/data/filestore"
-        cp -a "$DEV/data/filestore/$1" "$DEV/data/filestore/$2"
-    fi
-}
-
-# Install the module into DB and fail on any ERROR/WARNING that the install logs.
-install_module() {  # install_module DB LOG [extra odoo args]
-    local db=$1 log=$2; shift 2
-    : > "$log"
-    if ! odoo_cmd -d "$db" -i "$MODULE" --stop-after-init --no-http --log-level=info \
-            --logfile="$log" "$@"; then
+# A new database DB with MODULES installed, copied from click-odoo-initdb's cache of
+# template databases (built once per set of addons' files; attachments in the database,
+# so no filestore to copy).
+new_db() {  # new_db DB DEMO(0|1) MODULES
+    local db=$1 demo=--no-demo log="$DEV/initdb-$1.log"
+    [ "$2" = 1 ] && demo=--demo
+    click_odoo dropdb --if-exists "$db" >/dev/null
+    say "creating $db from the template cache (modules: $3)"
+    if ! click_odoo initdb -n "$db" -m "$3" "$demo" --cache-prefix "$CACHE_PREFIX" \
+            --cache-max-size 10 --cache-max-age 14 >"$log" 2>&1; then
         tail -n 40 "$log" >&2
-        die "installing $MODULE failed (log: $log)"
+        die "could not create the database $db (log: $log)"
+    fi
+}
+
+drop_db() { click_odoo dropdb --if-exists "$1" >/dev/null; }
+
+# Install MODULES into DB and fail on any ERROR/WARNING that the install logs.
+install_module() {  # install_module DB LOG MODULES
+    local db=$1 log=$2 modules=$3
+    : > "$log"
+    if ! odoo_cmd -d "$db" -i "$modules" --stop-after-init --no-http --log-level=info \
+            --logfile="$log"; then
+        tail -n 40 "$log" >&2
+        die "installing $modules failed (log: $log)"
     fi
     if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|WARNING|CRITICAL) ' "$log"; then
-        die "installing $MODULE logged the errors or warnings above (log: $log)"
+        die "installing $modules logged the errors or warnings above (log: $log)"
     fi
+    check_installed "$db" "$modules"
+}
+
+not_installed() {  # not_installed DB MODULES: those of MODULES not installed in DB
+    [ -n "$2" ] || return 0
+    psql -X -d "$1" -tAc "select string_agg(n, ',') from unnest(string_to_array('$2', ',')) n
+        where n not in (select name from ir_module_module where state = 'installed')"
+}
+
+check_installed() {  # check_installed DB MODULES: each of them is installed
+    local missing
+    missing=$(not_installed "$1" "$2")
+    [ -z "$missing" ] || die "not installed in $1: $missing (missing from the addons path or a dependency missing)"
+}
+
+# The OCA modules the integration addons need come from PyPI: the packages of
+# test-requirements.txt go into Odoo's Python when missing (--no-deps: Odoo itself is
+# not a package here).
+install_test_requirements() {
+    local req="$ROOT/test-requirements.txt"
+    [ -f "$req" ] || return 0
+    mkdir -p "$DEV"
+    if ! "$ODOO_PY" -m pip install -q --no-deps -r "$req" >"$DEV/pip-test-requirements.log" 2>&1; then
+        tail -n 20 "$DEV/pip-test-requirements.log" >&2
+        die "could not install test-requirements.txt into Odoo's Python"
+    fi
+}
+
+# A database with the module, payment_demo, contract and every integration addon
+# installed (what the tests run on). A module that does not install is a failure.
+test_db() {  # test_db DB
+    local db=$1 extra
+    install_test_requirements
+    new_db "$db" 0 "$(test_base_modules)"
+    say "installing $MODULE into $db"
+    install_module "$db" "$DEV/test-install-$db.log" "$MODULE"
+    # The integration addons auto-install with the module when what they integrate is
+    # there; install the others (and fail on those that do not install).
+    extra=$(not_installed "$db" "$(integration_addons)")
+    if [ -n "$extra" ]; then
+        say "installing $extra into $db"
+        install_module "$db" "$DEV/test-integrations-$db.log" "$extra"
+    fi
+    extra=$(integration_addons)
+    check_installed "$db" "payment_demo,contract${extra:+,$extra}"
 }
 
 # ----------------------------------------------------------------------- commands ---
 
 cmd_run() {
-    find_odoo || { no_odoo_help; exit 2; }
+    need_odoo
     pg_start; pg_env; write_conf
-    if ! db_exists "$RUN_DB"; then
-        local tmpl; tmpl=$(template_db 1)
-        db_from_template "$tmpl" "$RUN_DB"
-        install_module "$RUN_DB" "$DEV/run-install.log"
+    if ! psql -X -d postgres -tAc "select 1 from pg_database where datname='$RUN_DB'" | grep -q 1; then
+        new_db "$RUN_DB" 1 "$(manifest_value "$ROOT" depends)"
+        install_module "$RUN_DB" "$DEV/run-install.log" "$MODULE"
     else
         odoo_cmd -d "$RUN_DB" -u "$MODULE" --stop-after-init --no-http --log-level=warn
     fi
@@ -293,65 +536,77 @@ cmd_run() {
     exec "$ODOO" -c "$CONF" -d "$RUN_DB" --db-filter="^${RUN_DB}\$"
 }
 
-static_checks() {
-    local py=python3
-    if ! python3 -c 'import pytest' 2>/dev/null; then
-        if [ -n "${ODOO_PY:-}" ] && "$ODOO_PY" -c 'import pytest' 2>/dev/null; then py=$ODOO_PY
-        else python3 -m pip install -q pytest >/dev/null 2>&1 || die "pytest is missing (pip install pytest)"
-        fi
+static_checks() {  # the Odoo-free checks: through pytest when there is one
+    cd "$ROOT/.ci/checks"
+    if python3 -c 'import pytest' 2>/dev/null; then
+        python3 -m pytest -q -p no:cacheprovider --rootdir=. test_static.py
+    else
+        python3 validate_files.py && echo "Odoo-free checks: passed"
     fi
-    printf '%s' "$py"
 }
 
-# The modules the optional integrations are tested with, which the module does not
-# depend on: OCA contract (from PyPI, into Odoo's Python when missing) and Odoo's
-# payment_demo. Installed into the test database only; when that fails, the tests
-# that need them skip and say why.
-install_test_integrations() {  # install_test_integrations DB
-    local db=$1 log="$DEV/test-integrations-$1.log" modules=payment_demo
-    local has_contract='import importlib.util as u, sys; sys.exit(not u.find_spec("odoo.addons.contract"))'
-    if ! "$ODOO_PY" -c "$has_contract" 2>/dev/null; then
-        say "installing OCA contract (odoo-addon-contract) into Odoo's Python"
-        "$ODOO_PY" -m pip install -q --no-deps 'odoo-addon-contract==19.*' >/dev/null 2>&1 \
-            || say "could not install odoo-addon-contract: the subscription tests will skip"
-    fi
-    "$ODOO_PY" -c "$has_contract" 2>/dev/null && modules="contract,$modules"
-    say "installing $modules into $db"
-    if ! odoo_cmd -d "$db" -i "$modules" --stop-after-init --no-http --log-level=warn \
-            --logfile="$log"; then
-        tail -n 20 "$log" >&2
-        say "could not install $modules (log: $log): the tests that need them will skip"
+# pytest's arguments: paths of the checkout are given through the addon's link (so that
+# pytest-odoo names the tests after the addon); without paths, the whole suite.
+PYTEST_ARGS=()
+pytest_args() {
+    local arg path rest prev= narrowed=
+    PYTEST_ARGS=()
+    for arg in "$@"; do
+        path=${arg%%::*}; rest=${arg#"$path"}
+        case "$prev" in
+            -k|-m|-p|-o|--deselect|--ignore|--ignore-glob|--junitxml|--rootdir|-c) path= ;;
+        esac
+        if [ -n "$path" ] && [ "${arg#-}" = "$arg" ] && [ -e "$ROOT/$path" -o -e "$path" ]; then
+            [ -e "$path" ] || path="$ROOT/$path"
+            path="$(cd "$(dirname "$path")" && pwd -P)/$(basename "$path")"
+            case "$path" in
+                "$ROOT/integrations"|"$ROOT/integrations"/*) arg="$LINKS/${path#"$ROOT"/}$rest" ;;
+                "$ROOT"/*) arg="$LINK/${path#"$ROOT"/}$rest" ;;
+                "$ROOT/.") arg="$LINK$rest" ;;
+            esac
+            narrowed=1
+        fi
+        PYTEST_ARGS+=("$arg")
+        prev=$arg
+    done
+    if [ -z "$narrowed" ]; then
+        PYTEST_ARGS+=("$LINK/tests")
+        for path in "$ROOT"/integrations/*/tests; do
+            [ -d "$path" ] && PYTEST_ARGS+=("$LINKS/${path#"$ROOT"/}")
+        done
+        PYTEST_ARGS+=("$LINK/.ci/checks")
     fi
 }
 
 cmd_test() {
     local status=0
-    if ! find_odoo; then
-        no_odoo_help
-        local py; py=$(static_checks)
-        echo "Odoo suite skipped: no Odoo 19 found (set ODOO_BIN or put \`odoo\` on PATH); running only the Odoo-free checks."
-        cd "$ROOT/.ci/checks" && "$py" -m pytest -q -p no:cacheprovider --rootdir=. test_static.py
+    cd "$ROOT"
+    if ! ensure_odoo; then
+        echo "Odoo suite skipped: $(no_odoo); running only the Odoo-free checks."
+        static_checks
         return
     fi
+    ensure_odoo_py_tools
     pg_start; pg_env; write_conf
-    local tmpl; tmpl=$(template_db 0)
-    db_from_template "$tmpl" "$TEST_DB"
-    say "installing $MODULE into $TEST_DB"
-    install_module "$TEST_DB" "$DEV/test-install.log"
-    install_test_integrations "$TEST_DB"
+    test_db "$TEST_DB"
+    # The uninstall check runs on a copy of the test database, beside the tests.
+    local uninstall_pid= uninstall_log="$DEV/uninstall-check-$TEST_DB.log"
     if [ -z "${CB_SKIP_UNINSTALL_CHECK:-}" ]; then
-        say "checking that $MODULE installs and uninstalls cleanly"
-        (cmd_uninstall_check >"$DEV/uninstall-check.log" 2>&1) \
-            || { tail -n 30 "$DEV/uninstall-check.log" >&2; die "install/uninstall check failed"; }
+        local copy="${TEST_DB}_uninstall"
+        drop_db "$copy"
+        click_odoo copydb "$TEST_DB" "$copy" >"$uninstall_log" 2>&1 \
+            || { tail -n 30 "$uninstall_log" >&2; die "could not copy $TEST_DB"; }
+        say "checking that the integration addons and $MODULE uninstall cleanly (log: $uninstall_log)"
+        (uninstall_check "$copy" >>"$uninstall_log" 2>&1) &
+        uninstall_pid=$!
     fi
-    cd "$ROOT"
+    pytest_args "$@"
     local junit="$DEV/pytest-junit-$TEST_DB.xml"
     set +e
-    PYTHONPATH="$ROOT/.ci${PYTHONPATH:+:$PYTHONPATH}" "$ODOO_PY" -m pytest \
-        -p no:cacheprovider -p pytest_addon_name -o addopts= -o python_files='test_*.py' \
+    "$ODOO_PY" -m pytest \
+        -p no:cacheprovider -o addopts= -o python_files='test_*.py' --rootdir="$LINKS" \
         --odoo-config="$CONF" --odoo-database="$TEST_DB" --odoo-http --odoo-log-level=warn \
-        -W ignore::DeprecationWarning -rfEs --junitxml="$junit" "$@" \
-        tests .ci/checks
+        -W ignore::DeprecationWarning -rfEs --junitxml="$junit" "${PYTEST_ARGS[@]}"
     status=$?
     set -e
     # Odoo skips browser tests silently when Chromium is missing: a skip is a failure here.
@@ -361,77 +616,111 @@ cmd_test() {
         echo "$skipped test(s) skipped: a skipped test counts as a failure (browser tests need Debian's chromium and websocket-client in Odoo's Python)."
         [ $status = 0 ] && status=1
     fi
+    if [ -n "$uninstall_pid" ] && ! wait "$uninstall_pid"; then
+        tail -n 30 "$uninstall_log"
+        echo "install/uninstall check failed (log: $uninstall_log)"
+        [ $status = 0 ] && status=1
+    fi
     return $status
 }
 
-cmd_uninstall_check() {
-    find_odoo || { no_odoo_help; exit 2; }
-    pg_start; pg_env; write_conf
-    local tmpl db="${TEST_DB}_uninstall" log="$DEV/uninstall-$TEST_DB.log"
-    tmpl=$(template_db 0)
-    db_from_template "$tmpl" "$db"
-    install_module "$db" "$DEV/uninstall-install-$TEST_DB.log"
-    : > "$log"
-    "$ODOO_PY" - "$CONF" "$db" >"$log" 2>&1 <<'PY'
-import sys
-import odoo
-from odoo.tools import config
-config.parse_config(["-c", sys.argv[1], "-d", sys.argv[2], "--log-level=info"])
-from odoo.modules.registry import Registry
-with Registry(sys.argv[2]).cursor() as cr:
-    env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-    env["ir.module.module"].search([("name", "=", "customer_balance")]).button_immediate_uninstall()
-    state = env["ir.module.module"].search([("name", "=", "customer_balance")]).state
-    print("customer_balance state after uninstall:", state)
-PY
-    cat "$log"
-    grep -q 'state after uninstall: uninstalled' "$log" || die "uninstall failed"
-    if grep -E '(ERROR|WARNING|CRITICAL) .*customer_balance' "$log"; then die "uninstall logged errors"; fi
-    db_drop "$db"
+# Uninstall each integration addon, then the module, from DB (click-odoo-uninstall);
+# fails when one stays installed or the uninstall logs an error or warning.
+uninstall_check() {  # uninstall_check DB
+    local db=$1 name log="$DEV/uninstall-$1.log" state
+    for name in $(integration_addons | tr , ' ') "$MODULE"; do
+        : > "$log"
+        click_odoo uninstall -d "$db" -m "$name" --log-level=info --logfile="$log" \
+            || { tail -n 40 "$log" >&2; die "uninstalling $name failed (log: $log)"; }
+        state=$(psql -X -d "$db" -tAc "select state from ir_module_module where name='$name'")
+        echo "$name state after uninstall: $state"
+        [ "$state" = uninstalled ] || die "$name is still $state after its uninstall"
+        if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|WARNING|CRITICAL) ' "$log"; then
+            die "uninstalling $name logged the errors or warnings above (log: $log)"
+        fi
+    done
+    drop_db "$db"
     echo "install + uninstall: clean"
 }
 
-cmd_lint() {
-    cd "$ROOT"
-    local DEV_LINT="$LINKS/lint"
-    rm -rf "$DEV/lint"
-    mkdir -p "$DEV_LINT"
-    ln -sfn "$ROOT" "$DEV_LINT/$MODULE"
-    if ! python3 -c 'import ruff, pylint_odoo' 2>/dev/null; then
-        python3 -m pip install -q ruff pylint-odoo >/dev/null 2>&1 \
-            || die "ruff and pylint-odoo are missing (pip install ruff pylint-odoo)"
+cmd_uninstall_check() {
+    need_odoo
+    pg_start; pg_env; write_conf
+    local db="${TEST_DB}_uninstall"
+    test_db "$db"
+    uninstall_check "$db"
+}
+
+# ---------------------------------------------------------------------------- lint ---
+# `make lint` runs these four steps; .pre-commit-config.yaml runs each as a hook.
+
+lint_tools() {
+    python3 -c 'import ruff, pylint_odoo' 2>/dev/null && return 0
+    python3 -m pip install -q ruff pylint-odoo >/dev/null 2>&1 \
+        || die "ruff and pylint-odoo are missing (pip install ruff pylint-odoo)"
+}
+
+lint_ruff() { lint_tools; cd "$ROOT"; python3 -m ruff check --no-fix .; }
+
+lint_format() { lint_tools; cd "$ROOT"; python3 -m ruff format --check .; }
+
+# pylint-odoo on each addon as a whole (it reads the manifest, XML and CSV too): the
+# main one through a link named after it, each integration addon in integrations/.
+lint_pylint() {
+    lint_tools
+    local status=0 extra
+    mkdir -p "$LINKS/lint"
+    ln -sfn "$ROOT" "$LINKS/lint/$MODULE"
+    (cd "$LINKS/lint" && python3 -m pylint --rcfile="$ROOT/.pylintrc" "$MODULE") || status=1
+    extra=$(integration_addons)
+    if [ -n "$extra" ]; then
+        # shellcheck disable=SC2046
+        (cd "$ROOT/integrations" && python3 -m pylint --rcfile="$ROOT/.pylintrc" $(tr , ' ' <<<"$extra")) \
+            || status=1
     fi
-    local status=0
-    python3 -m ruff check --no-fix . || status=1
-    python3 -m ruff format --check . || status=1
-    # pylint-odoo runs on the addon as a whole (it reads the manifest, XML and CSV too).
-    (cd "$DEV_LINT" && python3 -m pylint --rcfile="$ROOT/.pylintrc" "$MODULE") || status=1
-    python3 .ci/checks/validate_files.py || status=1
+    return $status
+}
+
+lint_files() { python3 "$ROOT/.ci/checks/validate_files.py"; }
+
+cmd_lint() {
+    local status=0 step
+    for step in lint_ruff lint_format lint_pylint lint_files; do
+        ("$step") || status=1
+    done
     [ $status = 0 ] && echo "lint: clean"
     return $status
 }
 
+# -------------------------------------------------------------------- bench, pot ---
+
 cmd_bench() {
-    find_odoo || { no_odoo_help; exit 2; }
+    need_odoo
     pg_start; pg_env; write_conf
     [ -f "$ROOT/.ci/bench.py" ] || die "no benchmark yet (.ci/bench.py)"
-    local tmpl db=customer_balance_bench
-    tmpl=$(template_db 0)
-    db_from_template "$tmpl" "$db"
-    install_module "$db" "$DEV/bench-install.log"
+    local db=customer_balance_bench
+    new_db "$db" 0 "$(manifest_value "$ROOT" depends)"
+    install_module "$db" "$DEV/bench-install.log" "$MODULE"
     "$ODOO_PY" "$ROOT/.ci/bench.py" --config "$CONF" --database "$db" "$@"
 }
 
+# i18n/<addon>.pot of the module and of each integration addon (click-odoo-makepot,
+# which also checks that the .po files are valid).
 cmd_pot() {
-    find_odoo || { no_odoo_help; exit 2; }
+    need_odoo
     pg_start; pg_env; write_conf
-    local db="${TEST_DB}_pot" tmpl
-    tmpl=$(template_db 0)
-    db_from_template "$tmpl" "$db"
-    install_module "$db" "$DEV/pot-install.log"
-    "$ODOO" i18n export -c "$CONF" -d "$db" "$MODULE" -o "$ROOT/i18n/$MODULE.pot"
-    db_drop "$db"
+    local db="${TEST_DB}_pot" extra log="$DEV/pot.log"
+    test_db "$db"
+    click_odoo makepot -d "$db" --addons-dir "$LINKS/addons" -m "$MODULE" --logfile="$log" \
+        || { tail -n 20 "$log" >&2; die "exporting $MODULE's .pot failed (log: $log)"; }
     echo "i18n/$MODULE.pot written"
+    extra=$(integration_addons)
+    if [ -n "$extra" ]; then
+        click_odoo makepot -d "$db" --addons-dir "$ROOT/integrations" -m "$extra" --logfile="$log" \
+            || { tail -n 20 "$log" >&2; die "exporting the integration addons' .pot failed (log: $log)"; }
+        echo "i18n/<addon>.pot written for $extra"
+    fi
+    drop_db "$db"
 }
 
 cmd_pg_stop() {
@@ -444,13 +733,20 @@ case "${1:-}" in
     run) shift; cmd_run "$@" ;;
     test) shift; cmd_test "$@" ;;
     lint) shift; cmd_lint "$@" ;;
+    lint-ruff) lint_ruff ;;
+    lint-format) lint_format ;;
+    lint-pylint) lint_pylint ;;
+    lint-files) lint_files ;;
     bench) shift; cmd_bench "$@" ;;
     uninstall-check) shift; cmd_uninstall_check "$@" ;;
     pot) shift; cmd_pot "$@" ;;
-    pg-start) find_odoo || true; pg_start; echo "PostgreSQL: host=$DB_HOST port=${DB_PORT:-} user=${DB_USER:-}" ;;
+    setup-odoo)  # set Odoo 19 up in the cache folder (run and test do it when needed)
+        ensure_odoo || { say "$(no_odoo)"; exit 2; }; ensure_odoo_py_tools; echo "Odoo 19: $ODOO" ;;
+    pg-start) pg_start; echo "PostgreSQL: host=$DB_HOST port=${DB_PORT:-} user=${DB_USER:-}" ;;
     pg-stop) cmd_pg_stop ;;
     prepare)  # build the template databases ahead of time
-        find_odoo || { no_odoo_help; exit 2; }
-        pg_start; pg_env; write_conf; template_db 0 >/dev/null; template_db "${2:-1}" >/dev/null ;;
-    *) say "usage: $0 run|test|lint|bench|uninstall-check|prepare|pg-start|pg-stop"; exit 2 ;;
+        need_odoo; pg_start; pg_env; write_conf
+        new_db "${TEST_DB}_prepare" 0 "$(test_base_modules)"; drop_db "${TEST_DB}_prepare"
+        new_db "${TEST_DB}_prepare" 1 "$(manifest_value "$ROOT" depends)"; drop_db "${TEST_DB}_prepare" ;;
+    *) say "usage: $0 run|test|lint|pot|bench|uninstall-check|setup-odoo|prepare|pg-start|pg-stop"; exit 2 ;;
 esac

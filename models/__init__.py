@@ -4,7 +4,10 @@ from . import product_template
 from . import res_partner
 from . import customer_balance
 from . import customer_balance_line
+from . import customer_balance_run
+from . import customer_balance_run_line
 from . import account_move
+from . import account_move_send
 from . import sale_order
 from . import sale_order_line
 from . import payment_provider

@@ -1,7 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
+import logging
+
+from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -28,17 +32,13 @@ class AccountMove(models.Model):
         "A customer balance can only have one consolidated invoice.",
     )
     balance_can_add = fields.Boolean(compute="_compute_balance_can_add")
-
-    # === CRUD METHODS === #
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        """Subscription invoices of customers on balances never come into being as
-        invoices: they become items as soon as they are created. Returns the other
-        moves only (the recurring source sees no invoice for the charges that went
-        on balances, as when it skips a contract)."""
-        moves = super().create(vals_list)
-        return moves - moves._balance_take_over_subscription_invoices()
+    balance_released = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="This cancelled invoice billed customer balance items; they were put "
+        "back on a balance, so it cannot be reset to draft (it would bill them a "
+        "second time).",
+    )
 
     # === COMPUTE METHODS === #
 
@@ -52,12 +52,13 @@ class AccountMove(models.Model):
             move.balance_line_count = counts.get(move, 0)
 
     def _compute_balance_can_add(self):
+        billed = self._get_balance_billing_moves()
         for move in self:
             move.balance_can_add = (
                 move.state == "draft"
                 and move.move_type in ("out_invoice", "out_refund")
                 and move.company_id.balance_enabled
-                and not move.balance_id
+                and move not in billed
             )
 
     # === ACTION METHODS === #
@@ -68,7 +69,19 @@ class AccountMove(models.Model):
         on the items."""
         Line = self.env["customer.balance.line"]
         lines = Line
+        billed = self._get_balance_billing_moves()
         for move in self:
+            if move in billed:
+                # Its items are already on it (Invoice Now, a consolidated draft):
+                # turning its lines into items again would bill them twice.
+                raise UserError(
+                    _(
+                        "%s already bills customer balance items: it cannot be added "
+                        "to a balance. Cancel or delete it to put its items back on "
+                        "their balance.",
+                        move.display_name,
+                    )
+                )
             if move.state != "draft" or move.move_type not in (
                 "out_invoice",
                 "out_refund",
@@ -83,7 +96,15 @@ class AccountMove(models.Model):
             vals_list = move._prepare_balance_line_values()
             if not vals_list:
                 raise UserError(_("%s has no line to add.", move.display_name))
-            lines |= Line.create(vals_list)
+            move_lines = Line.create(vals_list)
+            # A draft Odoo made for bookings given back to normal invoicing: its
+            # quantities are back on a balance, no longer Odoo's to invoice.
+            for item in move_lines.filtered("sale_line_id"):
+                sale_line = item.sale_line_id.sudo()
+                sale_line.balance_given_back_qty = max(
+                    sale_line.balance_given_back_qty - item.quantity, 0.0
+                )
+            lines |= move_lines
         for balance, balance_lines in lines.grouped("balance_id").items():
             balance.message_post(
                 body=_(
@@ -94,6 +115,20 @@ class AccountMove(models.Model):
             )
         self.unlink()
         return lines.balance_id._get_records_action(name=_("Customer Balances"))
+
+    def _get_balance_billing_moves(self):
+        """The moves among these that bill balance items: a balance's consolidated
+        invoice, or the invoice of items invoiced on their own."""
+        moves = self.filtered("balance_id")
+        ids = [move_id for move_id in self.ids if isinstance(move_id, int)]
+        if ids:
+            items = (
+                self.env["customer.balance.line"]
+                .sudo()
+                .search([("invoice_id", "in", ids)])
+            )
+            moves |= items.invoice_id.with_env(self.env)
+        return moves
 
     def action_view_balance_lines(self):
         self.ensure_one()
@@ -131,109 +166,6 @@ class AccountMove(models.Model):
             if line.display_type == "product"
         ]
 
-    # === SUBSCRIPTIONS === #
-
-    def _is_balance_subscription_invoice(self):
-        """Whether this invoice was made by a recurring source (a subscription).
-
-        The one hook for recurring sources: override it to return ``True`` for the
-        invoices yours creates. With *Include subscription invoices*, such an invoice
-        of an eligible customer becomes items on the balance of its period the
-        moment it is created, and is paid with the consolidated invoice.
-
-        Recognises the invoices of OCA ``contract``, whose lines point at the
-        contract lines they bill, without depending on it: the ``contract_line_id``
-        field exists only while ``contract`` is installed. ``contract`` creates its
-        invoices in one ``account.move.create`` once it has advanced the contracts'
-        invoiced dates, so taking the drafts over right there keeps its dates as
-        they would be and never lets a second invoice exist; posting is too late (a
-        posted invoice is numbered and may have been sent), and overriding the
-        contract itself would need a dependency or a bridge module.
-        """
-        self.ensure_one()
-        if "contract_line_id" not in self.env["account.move.line"]._fields:
-            return False
-        return any(line.contract_line_id for line in self.invoice_line_ids)
-
-    def _balance_take_over_subscription_invoices(self):
-        """Turn the fresh subscription invoices among ``self`` into items with
-        origin *subscription* on their customers' balances, and delete the drafts.
-        Invoices of customers not on balances, or of companies that keep
-        subscriptions apart, stay invoices. Returns the invoices taken over."""
-        invoices = self.filtered(
-            lambda move: (
-                move.move_type == "out_invoice"
-                and move.state == "draft"
-                and not move.balance_id
-                and move.company_id.balance_enabled
-                and move.company_id.balance_include_subscriptions
-                and move._is_balance_subscription_invoice()
-            )
-        )
-        Line = self.env["customer.balance.line"]
-        taken = self.browse()
-        for invoice in invoices:
-            vals_list = [
-                {
-                    **vals,
-                    "origin": "subscription",
-                    "origin_ref": invoice.invoice_origin or vals["origin_ref"],
-                }
-                for vals in invoice._prepare_balance_line_values()
-            ]
-            if (
-                not vals_list
-                or Line.new(vals_list[0])._get_balance_ineligibility_reason()
-            ):
-                continue
-            lines = Line.create(vals_list)
-            invoice._balance_log_subscription_take_over(lines)
-            taken |= invoice
-        taken.unlink()
-        return taken
-
-    def _balance_subscription_sources(self):
-        """The records that made this subscription invoice (OCA contracts): they
-        are told that their charge went on a balance."""
-        self.ensure_one()
-        if "contract_line_id" not in self.env["account.move.line"]._fields:
-            return []
-        return list(self.invoice_line_ids.contract_line_id.contract_id)
-
-    def _balance_log_subscription_take_over(self, lines):
-        """Say on the balance and on the recurring source that the charge of this
-        invoice waits on the balance and is paid with the consolidated invoice."""
-        self.ensure_one()
-        for balance, balance_lines in lines.grouped("balance_id").items():
-            payment_date = balance.invoice_creation_date
-            when = (
-                _("on %s", format_date(self.env, payment_date))
-                if payment_date
-                else _("when the balance is billed")
-            )
-            balance.message_post(
-                body=_(
-                    "%(count)s subscription items added from %(origin)s.",
-                    count=len(balance_lines),
-                    origin=self.invoice_origin or self.display_name,
-                )
-            )
-            for source in self._balance_subscription_sources():
-                source.message_post(
-                    body=_(
-                        "Charge of %(amount)s added to customer balance %(balance)s "
-                        "instead of a separate invoice: it is paid with the "
-                        "consolidated invoice, created %(when)s.",
-                        amount=format_amount(
-                            self.env,
-                            sum(balance_lines.mapped("price_total")),
-                            balance.currency_id,
-                        ),
-                        balance=balance._get_html_link(),
-                        when=when,
-                    )
-                )
-
     # === CANCELLATION === #
 
     def button_cancel(self):
@@ -241,44 +173,169 @@ class AccountMove(models.Model):
         self._balance_release_items()
         return res
 
+    def button_draft(self):
+        released = self.filtered(
+            lambda move: move.state == "cancel" and move.balance_released
+        )
+        if released:
+            raise UserError(
+                _(
+                    "%s billed customer balance items that wait on a balance again "
+                    "since it was cancelled: it cannot be reset to draft (they would "
+                    "be billed twice).",
+                    released[0].display_name,
+                )
+            )
+        return super().button_draft()
+
     def unlink(self):
-        self._balance_release_items()
+        self._balance_release_items(deleted=True)
         return super().unlink()
 
-    def _balance_release_items(self):
-        """A cancelled or deleted invoice bills nothing: its items wait again on an
-        open balance (the consolidated balance reopens) and will be billed again."""
+    def _balance_release_items(self, deleted=False):
+        """A cancelled (or, with ``deleted``, deleted) invoice bills nothing: its
+        items wait again on an open balance (a consolidated balance reopens; items
+        invoiced on their own go to the open balance of their period) and will be
+        billed again."""
         items = self.env["customer.balance.line"].search(
             [("invoice_id", "in", self.ids), ("state", "=", "invoiced")]
         )
         if not items:
             return
-        Balance = self.env["customer.balance"]
+        if not deleted:
+            items.invoice_id.balance_released = True
         for move in self.filtered(lambda move: move.balance_id.state == "invoiced"):
-            balance = move.balance_id
-            reopened = not Balance.search_count(
-                [
-                    ("partner_id", "=", balance.partner_id.id),
-                    ("company_id", "=", balance.company_id.id),
-                    ("currency_id", "=", balance.currency_id.id),
-                    ("period_start", "=", balance.period_start),
-                    ("state", "=", "open"),
-                ],
-                limit=1,
-            )
-            # Another open balance of the same period takes the items otherwise.
-            balance.write(
-                {"state": "open" if reopened else "cancel", "invoice_id": False}
-            )
+            move.balance_id._reopen_after_cancelled_invoice(move)
+        # Items invoiced on their own: their new balance says where they come from.
+        own = {
+            item: item.invoice_id for item in items if not item.invoice_id.balance_id
+        }
+        items._release(deleted_invoices=self if deleted else None)
+        for balance, released in (
+            self.env["customer.balance.line"].union(*own).grouped("balance_id").items()
+        ):
             balance.message_post(
                 body=_(
-                    "Consolidated invoice %s was cancelled: its items wait to be "
-                    "billed again.",
-                    move._get_html_link(),
+                    "Invoice %(invoice)s was cancelled: its items wait on this "
+                    "balance again: %(items)s",
+                    invoice=", ".join({own[item].display_name for item in released}),
+                    items=released._describe(),
                 )
             )
-        stay = items.filtered(lambda item: item.balance_id.state == "open")
-        stay.write({"state": "pending", "invoice_line_id": False})
-        moved = items - stay
-        moved.write({"state": "pending", "invoice_line_id": False, "balance_id": False})
-        moved._assign_balance()
+
+    # === AUTOMATIC PAYMENT === #
+
+    def _balance_get_payment_token(self):
+        """The saved payment method this consolidated invoice is charged with: the
+        latest active token of the billed partner, else of its company, of a
+        provider enabled (or in test mode) in the invoice's company that captures at
+        once."""
+        self.ensure_one()
+        partner = self.balance_id.partner_id or self.partner_id
+        tokens = (
+            self.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", (partner | partner.commercial_partner_id).ids),
+                    ("provider_id.company_id", "=", self.company_id.id),
+                    ("provider_id.state", "in", ("enabled", "test")),
+                    ("provider_id.capture_manually", "=", False),
+                ],
+                order="id desc",
+            )
+        )
+        return tokens.sorted(lambda token: token.partner_id != partner)[:1]
+
+    def _balance_prepare_payment_register_values(self, token):
+        """Values of Odoo's *Register Payment* wizard paying the whole invoice with
+        ``token``: the provider's journal and payment method, so that
+        ``account_payment`` charges the token when the payment is posted."""
+        self.ensure_one()
+        provider = token.provider_id
+        method_line = provider.journal_id.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_provider_id == provider
+        )[:1]
+        return {
+            "journal_id": provider.journal_id.id,
+            "payment_method_line_id": method_line.id,
+            "payment_token_id": token.id,
+            "amount": self.amount_residual,
+            # One payment for the whole invoice, even with installments.
+            "group_payment": True,
+        }
+
+    def _balance_charge_saved_payment_method(self):
+        """Charge this posted consolidated invoice with the customer's saved payment
+        method the way an accountant does it with *Register Payment* and a saved
+        token: ``account_payment`` creates the transaction, charges it and, when
+        confirmed, posts the payment reconciled with the invoice. A refused charge
+        leaves the invoice open, says why on the invoice and the balance and asks
+        the accountant to follow up. Returns the transaction, if any."""
+        self.ensure_one()
+        Transaction = self.env["payment.transaction"]
+        if self.move_type != "out_invoice" or self.state != "posted":
+            return Transaction
+        if self.currency_id.is_zero(self.amount_residual):
+            return Transaction
+        token = self._balance_get_payment_token()
+        if not token:
+            return Transaction
+        values = self._balance_prepare_payment_register_values(token)
+        if not values["payment_method_line_id"]:
+            _logger.warning(
+                "%s: provider %s has no payment method on its journal, not charged",
+                self.name,
+                token.provider_id.name,
+            )
+            return Transaction
+        payments = (
+            self.env["account.payment.register"]
+            .sudo()
+            .with_context(active_model="account.move", active_ids=self.ids)
+            .create(values)
+            ._create_payments()
+        )
+        tx = payments.payment_transaction_id
+        if tx.state in ("error", "cancel"):
+            self._balance_report_failed_charge(tx)
+        return tx
+
+    def _balance_report_failed_charge(self, tx):
+        """A refused charge: say why on the invoice and its balance, and schedule a
+        follow-up for the accountant on the invoice."""
+        self.ensure_one()
+        reason = tx.state_message or dict(
+            tx._fields["state"]._description_selection(self.env)
+        ).get(tx.state)
+        body = _(
+            "Charging %(token)s for %(amount)s failed: %(reason)s. The invoice stays "
+            "open.",
+            token=tx.token_id.display_name,
+            amount=format_amount(self.env, tx.amount, tx.currency_id),
+            reason=reason,
+        )
+        self.message_post(body=body)
+        if self.balance_id:
+            self.balance_id.message_post(body=body)
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Automatic payment failed"),
+            note=reason,
+            user_id=self._balance_get_payment_follow_up_user().id,
+        )
+
+    def _balance_get_payment_follow_up_user(self):
+        """Who follows up a failed charge: the user who billed the balance, or when
+        the bill run did, the company's first accounting manager."""
+        self.ensure_one()
+        user = self.env.user
+        if user._is_internal() and not user._is_superuser():
+            return user
+        managers = self.env.ref("account.group_account_manager").sudo().all_user_ids
+        managers = managers.filtered(
+            lambda manager: (
+                self.company_id in manager.company_ids and not manager._is_superuser()
+            )
+        )
+        return managers.sorted("id")[:1] or user

@@ -3,12 +3,25 @@ import logging
 import uuid
 
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 from psycopg2 import errors
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import clean_context, format_amount, format_date
+from odoo.tools import SQL, clean_context, format_amount, format_date
+
+from .customer_balance_line import TRANSITION, TRANSITION_KEY
+
+# Written only by the balance's transitions (``_consolidate``, ``_cancel``,
+# ``_carry_over``, ``_reopen``): never by ``write`` from a form or an RPC call.
+LIFECYCLE_FIELDS = {"state", "invoice_id"}
+
+
+def _to_write_value(value):
+    """A grouping key value as written or searched: a record's id."""
+    return value.id if isinstance(value, models.BaseModel) else value
+
 
 _logger = logging.getLogger(__name__)
 
@@ -22,6 +35,8 @@ class CustomerBalance(models.Model):
     _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "period_start desc, id desc"
     _check_company_auto = True
+    # Pickers find a balance by its reference or its customer's name.
+    _rec_names_search = ["name", "partner_id.name"]
 
     name = fields.Char(
         string="Reference",
@@ -109,13 +124,27 @@ class CustomerBalance(models.Model):
         string="Untaxed Amount",
         compute="_compute_amounts",
         store=True,
-        tracking=True,
+        help="Open: the pending items. Invoiced: what its consolidated invoice billed.",
     )
     amount_tax = fields.Monetary(string="Taxes", compute="_compute_amounts", store=True)
     amount_total = fields.Monetary(
         string="Total", compute="_compute_amounts", store=True
     )
-    item_count = fields.Integer(string="Items Count", compute="_compute_item_count")
+    item_count = fields.Integer(
+        string="Items Count",
+        compute="_compute_item_count",
+        store=True,
+        help="Open: the pending items. Invoiced: the items its consolidated invoice "
+        "billed.",
+    )
+    invoice_payment_state = fields.Selection(
+        related="invoice_id.payment_state",
+        string="Payment Status",
+    )
+    invoice_state = fields.Selection(
+        related="invoice_id.state",
+        string="Invoice Status",
+    )
     carried_from_id = fields.Many2one(
         comodel_name="customer.balance",
         string="Carried Over From",
@@ -150,10 +179,21 @@ class CustomerBalance(models.Model):
         help="The balance is open and its total reached the company's billing "
         "threshold: it is billed at once unless that failed.",
     )
+    threshold_notified = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The chatter said that the billing threshold is reached and the bill "
+        "run was asked to bill this balance.",
+    )
     bill_run_inactive = fields.Boolean(
         compute="_compute_bill_run_inactive",
         help="The scheduled bill run is switched off: due balances are not billed "
         "by themselves.",
+    )
+    bill_run_last_failed = fields.Boolean(
+        compute="_compute_bill_run_last_failed",
+        help="The last bill run could not bill some balances, or it stopped before "
+        "the end: see Bill Runs.",
     )
 
     _one_open_balance_per_period = models.UniqueIndex(
@@ -175,36 +215,53 @@ class CustomerBalance(models.Model):
     # === COMPUTE METHODS === #
 
     @api.depends(
+        "state",
         "line_ids.state",
         "line_ids.price_unit",
         "line_ids.quantity",
         "line_ids.discount",
         "line_ids.tax_ids",
         "line_ids.currency_id",
+        "line_ids.invoice_id",
         "currency_id",
+        # Not the invoice's amounts: a dependency on them costs queries per
+        # invoice line while the bill run builds the invoice. The totals are read
+        # from the invoice when the balance is billed (state, invoice_id).
+        "invoice_id",
+        "company_id.tax_calculation_rounding_method",
     )
     def _compute_amounts(self):
-        """Totals of the pending items, computed over the whole set at once by the tax
-        engine, as the consolidated invoice will compute them (so that rounding
-        globally gives the same cents as the invoice)."""
+        """Totals of the balance's documents (``_get_document_lines``). Open: the
+        pending items, computed over the whole set at once by the tax engine, as
+        the consolidated invoice will compute them (so that rounding globally gives
+        the same cents as the invoice). Invoiced: what the consolidated invoice
+        billed, signed as the items are (a credit note is negative)."""
         for balance in self:
-            lines = balance.line_ids.filtered(lambda line: line.state == "pending")
-            totals = balance._compute_totals(lines)
+            invoice = balance.invoice_id
+            if balance.state == "invoiced" and invoice:
+                sign = -1 if invoice.move_type == "out_refund" else 1
+                balance.amount_untaxed = sign * invoice.amount_untaxed
+                balance.amount_tax = sign * invoice.amount_tax
+                balance.amount_total = sign * invoice.amount_total
+                continue
+            totals = balance._compute_totals(balance._get_document_lines())
             balance.amount_untaxed = totals["base_amount_currency"]
             balance.amount_tax = totals["tax_amount_currency"]
             balance.amount_total = totals["total_amount_currency"]
 
-    @api.depends("line_ids.state")
+    @api.depends("state", "invoice_id", "line_ids.state", "line_ids.invoice_id")
     def _compute_item_count(self):
-        counts = dict(
-            self.env["customer.balance.line"]._read_group(
-                [("balance_id", "in", self.ids), ("state", "=", "pending")],
-                ["balance_id"],
-                ["__count"],
-            )
-        )
         for balance in self:
-            balance.item_count = counts.get(balance._origin, 0)
+            balance.item_count = len(balance._get_document_lines())
+
+    @api.depends("name", "partner_id", "period_type", "period_start")
+    def _compute_display_name(self):
+        """``BAL/2026/00001 · Figma · June 2026``: reference, customer and period,
+        in pickers, breadcrumbs and the move wizard."""
+        for balance in self:
+            parts = [balance.name or "", balance.partner_id.name or ""]
+            parts.append(balance._get_period_label())
+            balance.display_name = " · ".join(part for part in parts if part)
 
     @api.depends("period_start", "company_id")
     def _compute_is_scheduled(self):
@@ -235,7 +292,7 @@ class CustomerBalance(models.Model):
     def _search_is_due(self, operator, value):
         if operator not in ("in", "not in"):
             return NotImplemented
-        due = self._get_due_domain(with_errors=True)
+        due = self._get_due_domain(with_errors=True, with_threshold=False)
         if (operator == "in") == (True in value):
             return due
         return ~due
@@ -248,7 +305,13 @@ class CustomerBalance(models.Model):
                 balance.billing_date, balance.period_end + relativedelta(days=1)
             )
 
-    @api.depends("state", "amount_total", "currency_id", "company_id")
+    @api.depends(
+        "state",
+        "amount_total",
+        "currency_id",
+        "company_id",
+        "company_id.balance_threshold_amount",
+    )
     def _compute_is_above_threshold(self):
         for balance in self:
             threshold = balance.company_id.balance_threshold_amount
@@ -286,6 +349,11 @@ class CustomerBalance(models.Model):
         # Only administrators read scheduled actions; everyone sees the warning.
         self.bill_run_inactive = not (cron and cron.sudo().exists().active)
 
+    def _compute_bill_run_last_failed(self):
+        self.bill_run_last_failed = self.env[
+            "customer.balance.run"
+        ]._is_last_run_failed()
+
     def _compute_access_url(self):
         res = super()._compute_access_url()
         for balance in self:
@@ -308,7 +376,23 @@ class CustomerBalance(models.Model):
                     .next_by_code("customer.balance")
                     or "/"
                 )
+            if not self._in_transition() and (
+                vals.get("state", "open") != "open" or vals.get("invoice_id")
+            ):
+                raise UserError(_("A new customer balance is always open."))
         return super().create(vals_list)
+
+    def write(self, vals):
+        if LIFECYCLE_FIELDS.intersection(vals) and not self._in_transition():
+            self.check_access("write")
+            raise UserError(
+                _(
+                    "The state and the consolidated invoice of a customer balance "
+                    "change only through its actions: Bill now, Cancel (with its "
+                    "wizard), or cancelling its consolidated invoice."
+                )
+            )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
@@ -416,32 +500,390 @@ class CustomerBalance(models.Model):
             ) from error
         return balances
 
-    def _cancel(self, reason):
-        """Cancel open balances and their pending items, saying why in the chatter."""
+    # --- Assignment: which balance an item goes on ---
+
+    @api.model
+    def _get_grouping_fields(self):
+        """The fields of ``customer.balance`` that its items share with it (besides
+        the period). Extend it together with ``_get_grouping_key``."""
+        return ["partner_id", "company_id", "currency_id"]
+
+    @api.model
+    def _get_grouping_key(self, item, billed_partner):
+        """The balance ``item`` goes on, as ``{field: value}`` for the fields of
+        ``_get_grouping_fields``: its ``billed_partner`` (the contact, or its
+        company when balances are kept per company: ``res.partner.
+        _balance_billed_partner``), company and currency.
+
+        The hook for modules that keep balances apart by more (a project, a
+        contract): add the field to ``customer.balance``, its name to
+        ``_get_grouping_fields`` and its value here; items with different keys
+        never share a balance, and each key gets its own balance per period.
+        """
+        return {
+            "partner_id": billed_partner,
+            "company_id": item.company_id,
+            "currency_id": item.currency_id,
+        }
+
+    @api.model
+    def _freeze_grouping_key(self, key):
+        """A grouping key as a hashable value (field names and ids)."""
+        return tuple(
+            sorted((field, _to_write_value(value)) for field, value in key.items())
+        )
+
+    def _get_balance_grouping_key(self):
+        """This balance's own grouping key."""
+        self.ensure_one()
+        return {field: self[field] for field in self._get_grouping_fields()}
+
+    @api.model
+    def _get_or_create_for(self, items, day=None):
+        """The open balance each of ``items`` goes on, as ``{item: balance}``: the
+        balance of its grouping key (``_get_grouping_key``) for the period of its
+        company-local date (``day``, else the item's own), created when missing.
+
+        A fixed number of queries for the whole set: one search for the balances
+        that may take them, one create.
+        """
+        key_of = {}
+        keys = {}
+        billed_partners = {}  # one look-up per contact and company, not per item
+        for item in items:
+            contact = (item.partner_id, item.company_id)
+            if contact not in billed_partners:
+                billed_partners[contact] = item.partner_id._balance_billed_partner(
+                    item.company_id
+                )
+            key = self._get_grouping_key(item, billed_partners[contact])
+            frozen = self._freeze_grouping_key(key)
+            key_of[item] = frozen
+            keys[frozen] = key
+        day_of = {item: day or item._balance_date() for item in items}
+        requests = {(key_of[item], day_of[item]) for item in items}
+        targets = self._get_or_create_by_key(keys, requests)
+        return {item: targets[key_of[item], day_of[item]] for item in items}
+
+    @api.model
+    def _get_or_create_by_key(self, keys, requests):
+        """``{(frozen key, day): balance}`` for the ``requests`` (frozen key,
+        company-local day), ``keys`` giving each frozen key's values."""
+        if not requests:
+            return {}
+        candidates = self.search(
+            self._get_candidate_balances_domain(
+                list(keys.values()), [day for _key, day in requests]
+            )
+        )
+        fields_ = self._get_grouping_fields()
+        by_key = candidates.grouped(
+            lambda balance: self._freeze_grouping_key(
+                {field: balance[field] for field in fields_}
+            )
+        )
+        found = {}  # request -> existing balance
+        to_create = {}  # (frozen key, period start) -> values of the balance
+        created_for = {}  # request -> (frozen key, period start)
+        for frozen, day in requests:
+            key = keys[frozen]
+            company = key["company_id"]
+            balance_candidates = by_key.get(frozen, self.browse())
+            balance = self._find_open_balance(balance_candidates, company, day)
+            if balance:
+                found[frozen, day] = balance
+                continue
+            period = self._prepare_period_values(balance_candidates, company, day)
+            create_key = (frozen, period["period_start"])
+            if create_key not in to_create:
+                to_create[create_key] = {
+                    **{field: _to_write_value(value) for field, value in key.items()},
+                    **period,
+                }
+            created_for[frozen, day] = create_key
+        if to_create:
+            created = self._create_for_assignment(list(to_create.values()))
+            created_by_key = dict(zip(to_create, created, strict=True))
+            for request, create_key in created_for.items():
+                found[request] = created_by_key[create_key]
+        return found
+
+    @api.model
+    def _get_candidate_balances_domain(self, keys, days):
+        """Balances of the grouping ``keys`` that may hold, or border, the periods
+        of the company-local ``days``."""
+        companies = self.env["res.company"].union(*(key["company_id"] for key in keys))
+        todays = [company._balance_today() for company in companies]
+        first = min(list(days) + todays)
+        last = max(list(days) + todays)
+        # The widest period (a year) around the dates covers every natural period,
+        # but for weeks, which straddle the new year by up to six days.
+        first = first.replace(month=1, day=1) - relativedelta(days=6)
+        last = last.replace(month=12, day=31) + relativedelta(days=6)
+        same_key = Domain.OR(
+            Domain.AND(
+                Domain(field, "=", _to_write_value(value))
+                for field, value in key.items()
+            )
+            for key in keys
+        )
+        return (
+            same_key
+            & Domain("state", "!=", "cancel")
+            & (
+                Domain("period_start", "=", False)
+                | (
+                    Domain("period_start", "<=", last)
+                    & Domain("period_end", ">=", first)
+                )
+            )
+        )
+
+    @api.model
+    def _find_open_balance(self, candidates, company, day):
+        """The open balance among ``candidates`` (balances of one grouping key)
+        that takes an item of the company-local ``day``, or an empty recordset."""
+        periodic = candidates.filtered("period_start")
+
+        def covering(day):
+            return periodic.filtered(
+                lambda balance: balance.period_start <= day <= balance.period_end
+            )
+
+        # Open balances keep the period they were opened with, whatever the setting.
+        open_balance = covering(day).filtered(lambda balance: balance.state == "open")
+        if open_balance:
+            return open_balance[:1]
+        if company.balance_period == "manual":
+            return candidates.filtered(
+                lambda balance: not balance.period_start and balance.state == "open"
+            )[:1]
+        billed = covering(day).sorted("period_end")[-1:]
+        today = company._balance_today()
+        if billed and billed.period_end < today:
+            # A late item of a period already billed goes with today's items.
+            return covering(today).filtered(lambda b: b.state == "open")[:1]
+        return self.browse()
+
+    @api.model
+    def _prepare_period_values(self, candidates, company, day):
+        """Period values of the balance to open for an item of the company-local
+        ``day`` when ``_find_open_balance`` found none among ``candidates``."""
+        if company.balance_period == "manual":
+            return {
+                "period_type": "manual",
+                "period_start": False,
+                "period_end": False,
+                "billing_date": False,
+            }
+        periodic = candidates.filtered("period_start")
+        billed = periodic.filtered(
+            lambda balance: balance.period_start <= day <= balance.period_end
+        ).sorted("period_end")[-1:]
+        today = company._balance_today()
+        if billed and billed.period_end >= today:
+            # Billed early (threshold, bill now): a new balance, same period.
+            return {
+                "period_type": billed.period_type,
+                "period_start": billed.period_start,
+                "period_end": billed.period_end,
+                "billing_date": billed.billing_date,
+            }
+        if billed:
+            day = today
+        start, end = company._balance_period_bounds(day)
+        # Never overlap balances opened under another period setting: the new period
+        # starts after the previous one ends and ends before the next one starts.
+        for balance in periodic:
+            if start <= balance.period_end < day:
+                start = balance.period_end + relativedelta(days=1)
+            if day < balance.period_start <= end:
+                end = balance.period_start - relativedelta(days=1)
+        return {
+            "period_type": company.balance_period,
+            "period_start": start,
+            "period_end": end,
+            "billing_date": company._balance_billing_date(end),
+        }
+
+    def _touch_for_items(self):
+        """Update these balances' rows in the transaction that changes their items.
+
+        Under PostgreSQL's repeatable read, a bill run billing one of them at the
+        same time then fails on one side with a serialization error (the request
+        is retried, the bill run skips the balance) instead of committing an item
+        pending on a balance that is billed. Needed even when no stored total
+        changes (an item of 0.00, a move between two balances)."""
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE customer_balance SET write_date = write_date"
+                    " WHERE id = ANY(%s)",
+                    self.ids,
+                )
+            )
+
+    # --- Eligibility ---
+
+    @api.model
+    def _get_ineligibility_reason(self, partner, company, order=None, from_portal=None):
+        """Why charges of ``partner`` (of ``order``, when given) cannot go on a
+        customer balance of ``company``, or ``False``. The one rule the item, the
+        order, the checkout and the portal ask.
+
+        ``from_portal``: the customer acts herself (portal, shop, checkout); by
+        default, when the current user is not an internal user.
+        """
+        if from_portal is None:
+            from_portal = not self.env.user._is_internal()
+        if not company.balance_enabled:
+            return _("Customer balances are not enabled for %s.", company.name)
+        commercial = partner.commercial_partner_id
+        override = (
+            partner.balance_use
+            if partner.balance_use != "default"
+            else commercial.balance_use
+        )
+        if override == "never":
+            return _("%s does not use customer balances.", partner.display_name)
+        communities = company.balance_partner_category_ids
+        if (
+            override != "always"
+            and communities
+            and not ((partner.category_id | commercial.category_id) & communities)
+        ):
+            return _(
+                "%(partner)s is not in a community allowed to use customer balances "
+                "(%(communities)s).",
+                partner=partner.display_name,
+                communities=", ".join(communities.mapped("name")),
+            )
+        if company.balance_admin_only and from_portal:
+            return _("Only items added by your staff go on customer balances.")
+        if order:
+            if order._balance_above_maximum():
+                return _(
+                    "Order %(order)s is above the maximum amount for customer "
+                    "balances (%(maximum)s).",
+                    order=order.name,
+                    maximum=company.balance_max_order_amount,
+                )
+            if order._balance_paid_online():
+                return _("The order was paid online.")
+        return False
+
+    # --- Transitions of the balance ---
+
+    def _in_transition(self):
+        return self.env.context.get(TRANSITION_KEY) is TRANSITION
+
+    def _as_transition(self):
+        """These balances, allowed to change their state and invoice."""
+        return self.with_context(**{TRANSITION_KEY: TRANSITION})
+
+    def _check_open(self, action):
+        for balance in self:
+            if balance.state != "open":
+                raise UserError(
+                    _(
+                        "Balance %(balance)s is not open: it cannot be %(action)s.",
+                        balance=balance.name,
+                        action=action,
+                    )
+                )
+
+    def _cancel(self, reason, give_back=False):
+        """Cancel open balances, saying why in the chatter. Their pending charges
+        are waived (like deleting the items: the orders show nothing to invoice
+        for them); with ``give_back``, booking items go back to Odoo's normal
+        invoicing of their orders instead, and manual items are cancelled."""
         for balance in self:
             if balance.state != "open":
                 raise UserError(
                     _("Only open balances can be cancelled (%s).", balance.name)
                 )
         pending = self.line_ids.filtered(lambda line: line.state == "pending")
-        pending.write({"state": "cancel"})
-        self.write({"state": "cancel"})
+        if give_back:
+            pending._give_back()
+        else:
+            pending._waive()
+        self._as_transition().write({"state": "cancel"})
         for balance in self:
+            items = pending.filtered(lambda line, b=balance: line.balance_id == b)
+            bookings = items.filtered("sale_line_id")
+            if give_back:
+                outcome = _(
+                    "%(count)s pending items cancelled; the bookings %(orders)s are "
+                    "to invoice again through their orders.",
+                    count=len(items),
+                    orders=", ".join(bookings.sale_line_id.order_id.mapped("name"))
+                    or "-",
+                )
+            else:
+                outcome = _(
+                    "%(count)s pending items waived: they will not be billed, and "
+                    "their orders show nothing to invoice for them.",
+                    count=len(items),
+                )
             balance.message_post(
-                body=_("Balance cancelled: %s", reason),
+                body=_(
+                    "Balance cancelled: %(reason)s. %(outcome)s",
+                    reason=reason,
+                    outcome=outcome,
+                ),
                 subtype_xmlid="mail.mt_note",
+            )
+
+    def _reopen_after_cancelled_invoice(self, invoice):
+        """The consolidated ``invoice`` of these invoiced balances was cancelled or
+        deleted: each balance opens again, or, when another open balance of its
+        period exists meanwhile, is cancelled (that one takes its items)."""
+        for balance in self:
+            if balance.state != "invoiced":
+                continue
+            other = self.search_count(
+                [
+                    ("partner_id", "=", balance.partner_id.id),
+                    ("company_id", "=", balance.company_id.id),
+                    ("currency_id", "=", balance.currency_id.id),
+                    ("period_start", "=", balance.period_start),
+                    ("state", "=", "open"),
+                ],
+                limit=1,
+            )
+            balance._as_transition().write(
+                {
+                    "state": "cancel" if other else "open",
+                    "invoice_id": False,
+                    "threshold_notified": False,
+                }
+            )
+            balance.message_post(
+                body=_(
+                    "Consolidated invoice %s was cancelled: its items wait to be "
+                    "billed again.",
+                    invoice._get_html_link(),
+                )
             )
 
     # --- Consolidation ---
 
     def _get_consolidation_date(self):
-        """The consolidated invoice's date: the billing date, or today when billed
-        early."""
+        """The consolidated invoice's date: the day it is created (today in the
+        company's time zone), never back-dated into the billed period (a late bill
+        run, a late item of a past period) and never on or before a lock date that
+        would refuse to post it (fiscal year, sales, tax, hard lock). The billing
+        period itself stays on the invoice (its origin and the sections)."""
         self.ensure_one()
-        today = self.company_id._balance_today()
-        if self.billing_date and self.billing_date <= today:
-            return self.billing_date
-        return today
+        company = self.company_id
+        day = company._balance_today()
+        # A customer invoice: the fiscal year, sales, tax and hard lock dates.
+        locks = company._get_lock_date_violations(
+            day, fiscalyear=True, sale=True, purchase=False, tax=True, hard=True
+        )
+        if locks:
+            day = max(lock_date for lock_date, _field in locks) + relativedelta(days=1)
+        return day
 
     def _is_due(self):
         """The period is over and its billing date has come."""
@@ -455,22 +897,26 @@ class CustomerBalance(models.Model):
         )
 
     @api.model
-    def _get_due_domain(self, with_errors=False):
-        """Open balances whose period is over and whose billing date has come, in
-        each company's own time zone, except (for the bill run) those whose billing
-        failed."""
+    def _get_due_domain(self, with_errors=False, with_threshold=True):
+        """What the bill run bills: open balances whose period is over and whose
+        billing date has come, in each company's own time zone, and (with
+        ``with_threshold``) open balances whose total reached the billing
+        threshold; except (for the bill run) those whose billing failed."""
         companies = (
             self.env["res.company"].sudo().search([("balance_enabled", "=", True)])
         )
+        due = Domain.OR(
+            Domain("company_id", "=", company.id)
+            & Domain("billing_date", "<=", company._balance_today())
+            & Domain("period_end", "<", company._balance_today())
+            for company in companies
+        )
+        if with_threshold:
+            due |= self._search_is_above_threshold("in", [True])
         return (
             Domain("state", "=", "open")
             & (Domain.TRUE if with_errors else Domain("billing_error", "=", False))
-            & Domain.OR(
-                Domain("company_id", "=", company.id)
-                & Domain("billing_date", "<=", company._balance_today())
-                & Domain("period_end", "<", company._balance_today())
-                for company in companies
-            )
+            & due
         )
 
     def _consolidate(self):
@@ -479,23 +925,28 @@ class CustomerBalance(models.Model):
         they are closed with the balance. Returns the invoices."""
         invoices = self.env["account.move"]
         for balance in self:
-            if balance.state != "open":
-                raise UserError(
-                    _("Balance %s is not open: it cannot be billed.", balance.name)
-                )
+            balance._check_open(_("billed"))
             lines = balance.line_ids.filtered(lambda line: line.state == "pending")
             total = balance._compute_totals(lines)["total_amount_currency"]
             if not lines or balance.currency_id.is_zero(total):
-                lines.state = "cancel"
-                balance.write({"state": "invoiced", "billing_error": False})
+                # Netted out (a booking and a goodwill credit of the same amount):
+                # the charges are waived, so no order bills them again either.
+                lines._waive()
+                balance._as_transition().write(
+                    {"state": "invoiced", "billing_error": False}
+                )
                 balance.message_post(
-                    body=_("Nothing to bill: the items net to zero. Balance closed."),
+                    body=_(
+                        "Nothing to bill: the items net to zero. Balance closed; "
+                        "its %s items are waived.",
+                        len(lines),
+                    ),
                 )
                 continue
             invoice = balance._invoice_items(
                 lines, balance._get_consolidation_date(), consolidate=True
             )
-            balance.write(
+            balance._as_transition().write(
                 {"invoice_id": invoice.id, "state": "invoiced", "billing_error": False}
             )
             balance.message_post(
@@ -511,18 +962,26 @@ class CustomerBalance(models.Model):
         return invoices
 
     def _post_and_send(self, invoice):
-        """Confirm and e-mail the consolidated invoice as the company wants it."""
+        """Confirm the consolidated invoice, charge the customer's saved payment
+        method and e-mail the invoice, as the company wants it."""
         self.ensure_one()
         company = self.company_id
         if not company.balance_auto_post:
             return
         invoice.action_post()
         if company.balance_auto_pay:
-            self._charge_saved_payment_method(invoice)
-        if not company.balance_auto_send:
-            return
-        recipients = self._get_invoice_mail_partners(invoice.partner_id)
-        # Sent in the background by Odoo's own sending job, like batch sending.
+            invoice._balance_charge_saved_payment_method()
+        if company.balance_auto_send:
+            self._send_invoice(invoice)
+
+    # --- Sending the consolidated invoice ---
+
+    def _send_invoice(self, invoice):
+        """E-mail the posted consolidated ``invoice`` in the background by Odoo's own
+        sending job, as batch sending does, to the recipients ``account.move.send``
+        proposes for a consolidated invoice."""
+        self.ensure_one()
+        recipients = self.env["account.move.send"]._get_balance_mail_partners(invoice)
         invoice.sending_data = {
             "author_user_id": self.env.user.id,
             "author_partner_id": self.env.user.partner_id.id,
@@ -531,148 +990,40 @@ class CustomerBalance(models.Model):
         }
         self.env.ref("account.ir_cron_account_move_send")._trigger()
 
-    # --- Automatic payment ---
-
-    def _get_payment_token(self):
-        """The saved payment method a consolidated invoice of this balance is charged
-        with: the latest active token of the billed partner, else of its company,
-        of a provider enabled (or in test mode) in the balance's company that
-        captures at once."""
-        self.ensure_one()
-        partner = self.partner_id
-        tokens = (
-            self.env["payment.token"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "in", (partner | partner.commercial_partner_id).ids),
-                    ("provider_id.company_id", "=", self.company_id.id),
-                    ("provider_id.state", "in", ("enabled", "test")),
-                    ("provider_id.capture_manually", "=", False),
-                ],
-                order="id desc",
+    def _notify_threshold_reached(self):
+        """Open balances whose total reached the billing threshold: say so once in
+        their chatter and hand them to the bill run, which bills them in its own
+        transaction (``_get_due_domain`` includes them). Never bills here: this
+        runs inside the request recording a charge (an order confirmation, a
+        checkout), which must not fail, post or charge because billing would."""
+        if not any(balance.company_id.balance_threshold_amount for balance in self):
+            return  # no threshold: nothing to compute on the hot path
+        reached = self.filtered(
+            lambda balance: (
+                balance.is_above_threshold and not balance.threshold_notified
             )
         )
-        return tokens.sorted(lambda token: token.partner_id != partner)[:1]
-
-    def _prepare_payment_transaction_values(self, invoice, token):
-        """Values of the transaction charging ``invoice`` with ``token``, as
-        ``account_payment`` prepares a payment by token."""
-        self.ensure_one()
-        return {
-            "provider_id": token.provider_id.id,
-            "payment_method_id": token.payment_method_id.id,
-            "reference": self.env["payment.transaction"]._compute_reference(
-                token.provider_id.code, prefix=invoice.name
-            ),
-            "amount": invoice.amount_residual,
-            "currency_id": invoice.currency_id.id,
-            "partner_id": token.partner_id.id,
-            "token_id": token.id,
-            "operation": "offline",
-            "invoice_ids": [Command.set(invoice.ids)],
-        }
-
-    def _charge_saved_payment_method(self, invoice):
-        """Charge the posted consolidated ``invoice`` with the customer's saved
-        payment method through Odoo's payment flow: a confirmed transaction
-        registers the payment and reconciles the invoice; a failed one leaves it
-        open, says why on the invoice and the balance and asks the accountant to
-        follow up. Returns the transaction, if any."""
-        self.ensure_one()
-        Transaction = self.env["payment.transaction"]
-        if invoice.move_type != "out_invoice" or invoice.state != "posted":
-            return Transaction
-        if invoice.currency_id.is_zero(invoice.amount_residual):
-            return Transaction
-        token = self._get_payment_token()
-        if not token:
-            return Transaction
-        tx = Transaction.sudo().create(
-            self._prepare_payment_transaction_values(invoice, token)
-        )
-        tx._charge_with_token()
-        if tx.state == "done":
-            try:
-                # A failed post-processing is retried by Odoo's own job.
-                with self.env.cr.savepoint():
-                    tx._post_process()
-            except Exception as error:  # noqa: BLE001 - retried by the payment cron
-                _logger.warning("Post-processing %s failed: %s", tx.reference, error)
-        elif tx.state in ("error", "cancel"):
-            self._report_failed_charge(invoice, tx)
-        return tx
-
-    def _report_failed_charge(self, invoice, tx):
-        """A refused charge: say why on the invoice and the balance, and schedule a
-        follow-up for the accountant on the invoice."""
-        self.ensure_one()
-        reason = tx.state_message or dict(
-            tx._fields["state"]._description_selection(self.env)
-        ).get(tx.state)
-        body = _(
-            "Charging %(token)s for %(amount)s failed: %(reason)s. The invoice stays "
-            "open.",
-            token=tx.token_id.display_name,
-            amount=format_amount(self.env, tx.amount, tx.currency_id),
-            reason=reason,
-        )
-        invoice.message_post(body=body)
-        self.message_post(body=body)
-        invoice.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=_("Automatic payment failed"),
-            note=reason,
-            user_id=self._get_payment_follow_up_user().id,
-        )
-
-    def _get_payment_follow_up_user(self):
-        """Who follows up a failed charge: the user who billed the balance, or when
-        the bill run did, the company's first accounting manager."""
-        self.ensure_one()
-        user = self.env.user
-        if user._is_internal() and not user._is_superuser():
-            return user
-        managers = self.env.ref("account.group_account_manager").sudo().all_user_ids
-        managers = managers.filtered(
-            lambda manager: (
-                self.company_id in manager.company_ids and not manager._is_superuser()
+        if not reached:
+            return
+        for balance in reached:
+            balance.message_post(
+                body=_(
+                    "The billing threshold (%s) is reached: the bill run bills this "
+                    "balance now.",
+                    format_amount(
+                        self.env,
+                        balance.company_id.balance_threshold_amount,
+                        balance.currency_id,
+                    ),
+                )
             )
-        )
-        return managers.sorted("id")[:1] or user
-
-    def _get_invoice_mail_partners(self, invoice_partner):
-        """Who receives the consolidated invoice: the invoice address when it has an
-        e-mail, else the first contact of the company that has one."""
-        self.ensure_one()
-        if invoice_partner.email:
-            return invoice_partner
-        company = self.partner_id.commercial_partner_id
-        contacts = self.env["res.partner"].search(
-            [
-                ("id", "child_of", company.id),
-                ("id", "!=", company.id),
-                ("email", "!=", False),
-                ("id", "!=", invoice_partner.id),
-            ],
-            order="id",
-        )
-        return contacts.sorted(lambda contact: contact.type != "invoice")[:1]
+        reached.threshold_notified = True
+        reached._trigger_bill_run()
 
     def _consolidate_if_threshold_reached(self):
-        """Bill at once the open balances whose total reached the threshold."""
-        for balance in self.filtered(lambda balance: balance.state == "open"):
-            threshold = balance.company_id.balance_threshold_amount
-            if not threshold or balance.currency_id != balance.company_id.currency_id:
-                continue
-            if (
-                balance.currency_id.compare_amounts(balance.amount_total, threshold)
-                >= 0
-            ):
-                balance.message_post(
-                    body=_("The billing threshold (%s) is reached.", threshold)
-                )
-                balance._consolidate()
+        """Kept for callers of earlier versions: marks and triggers only (see
+        ``_notify_threshold_reached``)."""
+        self._notify_threshold_reached()
 
     # --- Carry-over ---
 
@@ -690,12 +1041,13 @@ class CustomerBalance(models.Model):
         """Move the pending items of a small due balance into the next period's
         balance instead of billing them."""
         self.ensure_one()
+        self._check_open(_("carried over"))
         day = self.period_end + relativedelta(days=1)
         target = self._get_balance_for_date(day)
         lines = self.line_ids.filtered(lambda line: line.state == "pending")
         lines.balance_id = target
         target.carried_from_id = self
-        self.state = "cancel"
+        self._as_transition().state = "cancel"
         self.message_post(
             body=_(
                 "Below the minimum invoice amount (%(minimum)s): %(count)s items "
@@ -718,30 +1070,9 @@ class CustomerBalance(models.Model):
         """The open balance of this balance's partner, company and currency for the
         company-local date ``day`` (created when missing)."""
         self.ensure_one()
-        key = (self.partner_id, self.company_id, self.currency_id)
-        week = relativedelta(days=6)
-        candidates = self.search(
-            [
-                ("partner_id", "=", self.partner_id.id),
-                ("company_id", "=", self.company_id.id),
-                ("currency_id", "=", self.currency_id.id),
-                ("state", "!=", "cancel"),
-                ("id", "!=", self.id),
-                "|",
-                ("period_start", "=", False),
-                "&",
-                # A year around the day, and the weeks straddling its new years.
-                ("period_start", "<=", day.replace(month=12, day=31) + week),
-                ("period_end", ">=", day.replace(month=1, day=1) - week),
-            ]
-        )
-        to_create = {}
-        target = self.env["customer.balance.line"]._resolve_balance_for_date(
-            key, day, candidates, to_create
-        )
-        if to_create:
-            target = self._create_for_assignment(list(to_create.values()))
-        return target
+        key = self._get_balance_grouping_key()
+        frozen = self._freeze_grouping_key(key)
+        return self._get_or_create_by_key({frozen: key}, {(frozen, day)})[frozen, day]
 
     # --- Bill run ---
 
@@ -750,25 +1081,44 @@ class CustomerBalance(models.Model):
         """The bill run: bill every due balance, each in its own transaction under a
         row lock, so that several workers can share the run and a run that dies
         resumes where it stopped. A balance that fails is rolled back, its error
-        kept on it and logged in its chatter, and the run goes on without it."""
+        kept on it and logged in its chatter, and the run goes on without it.
+
+        What became of each balance is written on the run record
+        (``customer.balance.run``). The scheduler calls this again while progress
+        is reported (batches of ``batch_size``): all those calls are one run, ended
+        when nothing due is left."""
         Cron = self.env["ir.cron"]
+        run = self.env["customer.balance.run"]._get_or_start("cron")
         domain = self._get_due_domain()
         balances = self.search(domain, limit=batch_size, order="billing_date, id")
-        if not balances:
-            Cron._commit_progress(0, remaining=0)
-            return
-        Cron._commit_progress(remaining=self.search_count(domain))
-        for balance_id in balances.ids:
+        if balances:
+            Cron._commit_progress(remaining=self.search_count(domain))
+            finished = balances._bill_due_balances(
+                run, on_progress=lambda: Cron._commit_progress(1) > 0
+            )
+            if not finished or self.search_count(domain, limit=1):
+                return
+        run._finish()
+        Cron._commit_progress(0, remaining=0)
+
+    def _bill_due_balances(self, run, on_progress=None):
+        """Bill these balances, those still due once locked, one after the other:
+        each under a row lock (a balance locked by another worker is skipped), each
+        rolled back on its own when it fails (the error is stored on it, posted in
+        its chatter, and the others go on), each outcome recorded on ``run``.
+        ``on_progress`` is called after each balance to commit it; when it returns
+        False, the rest is left for later. Returns whether all were handled."""
+        domain = self._get_due_domain()
+        for balance_id in self.ids:
             balance = self.browse(balance_id)
             try:
                 with self.env.cr.savepoint():
                     balance = balance.try_lock_for_update().filtered_domain(domain)
                     if balance:
-                        balance._bill_due()
+                        run._record(balance, balance._bill_due())
             except errors.SerializationFailure:
                 # Billed by another worker since this batch was read: skip it.
                 self.env.invalidate_all()
-                continue
             except Exception as error:  # noqa: BLE001 - reported on the balance
                 self.env.invalidate_all()
                 _logger.warning("Bill run: balance %s failed: %s", balance_id, error)
@@ -778,15 +1128,21 @@ class CustomerBalance(models.Model):
                 balance.message_post(
                     body=_("The bill run could not bill this balance: %s", message)
                 )
-            if Cron._commit_progress(1) <= 0:
-                break
+                run._record(balance, "failed", error=message)
+            if on_progress and not on_progress():
+                return False
+        return True
 
     def _bill_due(self):
-        """Bill a due balance, or carry it over when below the minimum amount."""
+        """Bill a due balance, or carry it over when below the minimum amount.
+        Returns the outcome: ``billed`` (a consolidated invoice or credit note),
+        ``closed`` (the items netted to zero) or ``carried`` (into the next
+        period's balance)."""
         self.ensure_one()
         if self._is_below_minimum():
-            return self._carry_over()
-        return self._consolidate()
+            self._carry_over()
+            return "carried"
+        return "billed" if self._consolidate() else "closed"
 
     def _get_invoice_partner(self):
         """The address the consolidated invoice goes to: the billed partner's
@@ -880,7 +1236,15 @@ class CustomerBalance(models.Model):
             values["move_type"] = "out_refund"
             for command in commands:
                 line_values = command[2]
-                if line_values.get("display_type") == "product":
+                if line_values.get("display_type") != "product":
+                    continue
+                if line_values.get("sale_line_ids"):
+                    # Odoo counts a credit note's quantity as refunded from the
+                    # order line: a booking charged on a credit note keeps its
+                    # price and takes a negative quantity, so it still counts as
+                    # invoiced on its order.
+                    line_values["quantity"] = -line_values["quantity"]
+                else:
                     line_values["price_unit"] = -line_values["price_unit"]
         values["invoice_line_ids"] = commands
         return values, sequences, totals
@@ -893,7 +1257,7 @@ class CustomerBalance(models.Model):
         lines = lines.filtered(lambda line: line.state == "pending")
         if not lines:
             return self.env["account.move"]
-        invoice_date = invoice_date or self.company_id._balance_today()
+        invoice_date = invoice_date or self._get_consolidation_date()
         values, sequences, _totals = self._prepare_invoice_from_items(
             lines, invoice_date
         )
@@ -915,9 +1279,11 @@ class CustomerBalance(models.Model):
             for line in invoice.invoice_line_ids
             if line.display_type == "product"
         }
-        for line in lines:
-            line.invoice_line_id = invoice_lines[sequences[line]]
-        lines.state = "invoiced"
+        # Invoiced on their own (Invoice Now), the items leave the balance.
+        lines._mark_invoiced(
+            {line: invoice_lines[sequences[line]] for line in lines},
+            detach=not consolidate,
+        )
         lines._close_checkout_transactions(invoice)
         return invoice
 
@@ -946,7 +1312,9 @@ class CustomerBalance(models.Model):
         partner = self.env["res.partner"].browse(values["partner_id"])
         return {
             "partner": partner,
-            "mail_partners": self._get_invoice_mail_partners(partner),
+            "mail_partners": self.env["account.move.send"]._get_balance_mail_partners(
+                self.env["account.move"], partner=partner, balance=self
+            ),
             "invoice_date": invoice_date,
             "move_type": values["move_type"],
             "amount_untaxed": totals["base_amount_currency"],
@@ -967,6 +1335,54 @@ class CustomerBalance(models.Model):
             currency=self.currency_id,
             company=self.company_id,
         )
+
+    def _get_document_lines(self):
+        """The items this balance's documents (form totals, statement, portal page)
+        list: its pending items while it is open; once billed, the items invoiced on
+        its consolidated invoice. Items invoiced on their own or cancelled are not
+        part of it."""
+        self.ensure_one()
+        if self.state == "invoiced":
+            return self.line_ids.filtered(
+                lambda line: (
+                    line.state == "invoiced" and line.invoice_id == self.invoice_id
+                )
+            )
+        return self.line_ids.filtered(lambda line: line.state == "pending")
+
+    @api.model
+    def get_empty_list_help(self, help_message):
+        """Say "No customer balance yet" only when there is none: once balances
+        exist, an empty list means the search filters left none."""
+        if self.search_count([], limit=1):
+            help_message = Markup(
+                '<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>'
+            ) % (
+                self.env._("No customer balance matches this search"),
+                self.env._("Try other filters, or remove them in the search bar."),
+            )
+        return super().get_empty_list_help(help_message)
+
+    def _get_period_label(self):
+        """The billing period in words, in the user's language: ``Week 23, 2026``,
+        ``June 2026``, ``Q2 2026``, ``2026``, or ``no period`` for a manual
+        balance."""
+        self.ensure_one()
+        start = self.period_start
+        if self.period_type == "manual" or not start:
+            return self.env._("no period")
+        if self.period_type == "week":
+            year, week, _weekday = start.isocalendar()
+            return self.env._("Week %(week)s, %(year)s", week=week, year=year)
+        date_format = {"month": "LLLL y", "quarter": "QQQ y", "year": "y"}.get(
+            self.period_type, "LLLL y"
+        )
+        return format_date(self.env, start, date_format=date_format)
+
+    def _trigger_bill_run(self):
+        """Hand these balances (which reached the billing threshold) to the bill run,
+        which bills them in its own transaction. The hook a job queue overrides."""
+        self.env.ref("customer_balance.ir_cron_consolidate_due")._trigger()
 
     def _get_portal_return_action(self):
         return self.env.ref("customer_balance.action_customer_balance")

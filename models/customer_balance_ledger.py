@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models, tools
+from markupsafe import Markup
+
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 
@@ -12,13 +14,18 @@ class CustomerBalanceLedger(models.Model):
     - a **charge** or **credit** per item that is pending or invoiced (cancelled
       items never counted), dated on its service date, for its total with taxes
       (a credit is negative);
+    - a **tax rounding** row where taxes rounded on the whole set (*round
+      globally*) make the total of an open balance, or of an invoice, differ from
+      the sum of its items' own totals: the ledger then sums to the balance's and
+      the invoice's totals to the cent;
     - a **billed** row per invoice the items were billed on (the consolidated
       invoice, or the invoice of items invoiced at once), dated on the invoice date,
-      for minus the total of its items: the charges leave the ledger for the
+      for minus the invoice's total: the charges leave the ledger for the
       invoice, where Odoo's receivable (the partner's *amount due*) takes over.
 
     The **running balance** of a row is the sum of the amounts of the rows up to it
-    in date order (on one day charges and credits come before billings): the amount
+    in date order (on one day, each billing after the items it billed, and the
+    items still pending last): the amount
     charged and not billed yet at that point. After the last row it equals the
     partner's unbilled total, i.e. the sum of its pending items.
     """
@@ -43,15 +50,37 @@ class CustomerBalanceLedger(models.Model):
             "invoice_line_id",
             "invoice_id",
         ],
-        "customer.balance": ["partner_id"],
+        "customer.balance": [
+            "partner_id",
+            "company_id",
+            "currency_id",
+            "state",
+            "amount_total",
+        ],
         "sale.order.line": ["order_id"],
-        "account.move": ["name", "invoice_date", "date", "company_id"],
+        "account.move": [
+            "name",
+            "invoice_date",
+            "date",
+            "company_id",
+            "move_type",
+            "amount_total",
+        ],
     }
 
     date = fields.Date(readonly=True)
-    sequence = fields.Integer(readonly=True)
+    sequence = fields.Integer(
+        readonly=True,
+        help="The order of the rows of one day: each billing after the items it "
+        "billed, items still pending last.",
+    )
     kind = fields.Selection(
-        selection=[("charge", "Charge"), ("credit", "Credit"), ("billed", "Billed")],
+        selection=[
+            ("charge", "Charge"),
+            ("credit", "Credit"),
+            ("rounding", "Tax Rounding"),
+            ("billed", "Billed"),
+        ],
         readonly=True,
     )
     name = fields.Char(string="Description", readonly=True)
@@ -84,22 +113,63 @@ class CustomerBalanceLedger(models.Model):
     amount = fields.Monetary(readonly=True)
     running_balance = fields.Monetary(
         readonly=True,
+        # A sum of running balances means nothing.
+        aggregator=None,
         help="Charged and not billed yet, up to this row.",
     )
 
     def _query(self):
-        """The ledger rows: ids are even for items and odd for billings, so that
-        both kinds share one id space."""
+        """The ledger rows. Ids share one space: items ``4n``, billings ``4n+1``,
+        rounding of an invoice ``4n+2``, rounding of an open balance ``4n+3``.
+
+        Under *round globally* the taxes of a set of items are rounded on the set,
+        so a balance's (and its invoice's) total may differ by a cent or so from
+        the sum of its items' own totals: a **rounding** row carries the
+        difference, dated with the set, so that the rows of an open balance sum
+        to its total and a billing row (minus the invoice's total) brings the
+        running balance back to what is still unbilled."""
         return SQL(
             """
-            WITH rows AS (
-                SELECT line.id * 2 AS id,
+            WITH invoiced AS (
+                SELECT line.invoice_id AS move_id,
+                       MIN(COALESCE(balance.partner_id, line.partner_id))
+                           AS partner_id,
+                       MIN(line.currency_id) AS currency_id,
+                       MIN(line.balance_id) AS balance_id,
+                       SUM(line.price_total) AS items_total
+                  FROM customer_balance_line line
+             -- Items invoiced on their own may have left their balance.
+             LEFT JOIN customer_balance balance ON balance.id = line.balance_id
+                 WHERE line.state = 'invoiced'
+              GROUP BY line.invoice_id
+            ),
+            billed AS (
+                SELECT invoiced.*,
+                       move.name AS move_name,
+                       move.company_id AS company_id,
+                       COALESCE(move.invoice_date, move.date) AS date,
+                       CASE WHEN move.move_type = 'out_refund'
+                            THEN -move.amount_total ELSE move.amount_total END
+                           AS move_total
+                  FROM invoiced
+                  JOIN account_move move ON move.id = invoiced.move_id
+            ),
+            pending AS (
+                SELECT line.balance_id AS balance_id,
+                       MAX(line.service_date) AS date,
+                       SUM(line.price_total) AS items_total
+                  FROM customer_balance_line line
+                 WHERE line.state = 'pending'
+              GROUP BY line.balance_id
+            ),
+            rows AS (
+                SELECT line.id * 4 AS id,
                        line.service_date AS date,
-                       0 AS sequence,
+                       COALESCE(line.invoice_id * 3, %(pending)s) AS sequence,
                        CASE WHEN line.price_total < 0 THEN 'credit' ELSE 'charge' END
                            AS kind,
                        line.name AS name,
-                       balance.partner_id AS partner_id,
+                       COALESCE(balance.partner_id, line.partner_id) AS partner_id,
                        line.partner_id AS contact_id,
                        line.company_id AS company_id,
                        line.currency_id AS currency_id,
@@ -110,30 +180,35 @@ class CustomerBalanceLedger(models.Model):
                        line.state AS state,
                        line.price_total AS amount
                   FROM customer_balance_line line
-                  JOIN customer_balance balance ON balance.id = line.balance_id
+             LEFT JOIN customer_balance balance ON balance.id = line.balance_id
              LEFT JOIN sale_order_line sale_line ON sale_line.id = line.sale_line_id
                  WHERE line.state IN ('pending', 'invoiced')
                 UNION ALL
-                SELECT move.id * 2 + 1,
-                       COALESCE(move.invoice_date, move.date),
-                       1,
+                SELECT billed.move_id * 4 + 2, billed.date, billed.move_id * 3 + 1,
+                       'rounding',
+                       billed.move_name, billed.partner_id, NULL, billed.company_id,
+                       billed.currency_id, billed.balance_id, NULL, NULL,
+                       billed.move_id, 'invoiced',
+                       billed.move_total - billed.items_total
+                  FROM billed
+                 WHERE billed.move_total != billed.items_total
+                UNION ALL
+                SELECT billed.move_id * 4 + 1, billed.date, billed.move_id * 3 + 2,
                        'billed',
-                       move.name,
-                       MIN(balance.partner_id),
-                       NULL,
-                       move.company_id,
-                       MIN(line.currency_id),
-                       MIN(line.balance_id),
-                       NULL,
-                       NULL,
-                       move.id,
-                       NULL,
-                       -SUM(line.price_total)
-                  FROM customer_balance_line line
-                  JOIN customer_balance balance ON balance.id = line.balance_id
-                  JOIN account_move move ON move.id = line.invoice_id
-                 WHERE line.state = 'invoiced'
-              GROUP BY move.id
+                       billed.move_name, billed.partner_id, NULL, billed.company_id,
+                       billed.currency_id, billed.balance_id, NULL, NULL,
+                       billed.move_id, NULL, -billed.move_total
+                  FROM billed
+                UNION ALL
+                SELECT balance.id * 4 + 3, pending.date, %(pending)s + 1,
+                       'rounding',
+                       balance.name, balance.partner_id, NULL, balance.company_id,
+                       balance.currency_id, balance.id, NULL, NULL, NULL, 'pending',
+                       balance.amount_total - pending.items_total
+                  FROM pending
+                  JOIN customer_balance balance ON balance.id = pending.balance_id
+                 WHERE balance.state = 'open'
+                   AND balance.amount_total != pending.items_total
             )
             SELECT rows.*,
                    SUM(rows.amount) OVER (
@@ -142,8 +217,23 @@ class CustomerBalanceLedger(models.Model):
                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                    ) AS running_balance
               FROM rows
-            """
+            """,
+            # After every billing of the day (3 * the invoice's id + 0..2).
+            pending=2**52,
         )
+
+    @api.model
+    def get_empty_list_help(self, help_message):
+        """Say "No charge or credit yet" only when there is none: once rows
+        exist, an empty list means the search filters left none."""
+        if self.search_count([], limit=1):
+            help_message = Markup(
+                '<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>'
+            ) % (
+                self.env._("No ledger row matches this search"),
+                self.env._("Try other filters, or remove them in the search bar."),
+            )
+        return super().get_empty_list_help(help_message)
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from collections import defaultdict
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context, format_amount
@@ -28,6 +26,23 @@ FROZEN_FIELDS = {
 ASSIGNMENT_FIELDS = {"partner_id", "company_id", "currency_id", "service_date"}
 # Changing one of these changes the balance total (the threshold may be reached).
 AMOUNT_FIELDS = {"quantity", "price_unit", "discount", "tax_ids"}
+# The life of an item: only its transitions (``_mark_invoiced``, ``_release``,
+# ``_waive``, ``_cancel_with_booking``, ``_give_back``) write these.
+LIFECYCLE_FIELDS = {"state", "invoice_line_id"}
+# What a booking item charges comes from its order line: only the order's
+# synchronisation (``sale.order.line._balance_sync_items``) writes these.
+BOOKING_FIELDS = {"product_id", "quantity", "price_unit", "discount", "tax_ids"}
+
+# Context values unlocking the fields above. They are objects compared with ``is``:
+# a context sent by a client (JSON) can never hold them, so no RPC call, whatever
+# context it passes, writes around the transitions.
+TRANSITION_KEY = "customer_balance_transition"
+TRANSITION = object()
+ORDER_SYNC_KEY = "customer_balance_order_sync"
+ORDER_SYNC = object()
+# The assignment updates the rows of the balances it fills once, for all items.
+NO_TOUCH_KEY = "customer_balance_no_touch"
+NO_TOUCH = object()
 
 
 class CustomerBalanceLine(models.Model):
@@ -225,33 +240,84 @@ class CustomerBalanceLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self._in_transition():
+            for vals in vals_list:
+                if vals.get("state", "pending") != "pending" or vals.get(
+                    "invoice_line_id"
+                ):
+                    raise UserError(
+                        _(
+                            "A new item is always pending: it is invoiced, released "
+                            "or cancelled by the actions of its balance."
+                        )
+                    )
         lines = super().create(vals_list)
-        lines.filtered(lambda line: not line.balance_id)._assign_balance()
-        lines.balance_id._consolidate_if_threshold_reached()
+        # Balances the items were put on directly (an entry on a chosen balance):
+        # a bill run billing one of them must not miss them (the assignment
+        # touches the balances it chooses itself).
+        direct = lines.filtered("balance_id")
+        direct.balance_id._touch_for_items()
+        (lines - direct)._assign_balance()
+        lines.balance_id._notify_threshold_reached()
         return lines
 
     def write(self, vals):
-        frozen = FROZEN_FIELDS.intersection(vals)
-        # Items of a cancelled invoice are released: they may move again.
-        releasing = vals.get("state") == "pending"
-        if (
-            frozen
-            and not releasing
-            and self.filtered(lambda line: line.state != "pending")
-        ):
-            raise UserError(
-                _("Invoiced or cancelled items cannot be changed any more.")
-            )
+        if not self._in_transition():
+            self._check_write(vals)
         reassign = "balance_id" not in vals and ASSIGNMENT_FIELDS.intersection(vals)
         if reassign and {"company_id", "currency_id"}.intersection(vals):
             # Off the old balance in the same write: it no longer fits the item.
             vals = {**vals, "balance_id": False}
+        # Transitions run where the balance is already locked or written (the bill
+        # run, a cancelled invoice): only other changes touch the balances.
+        touch = (
+            not self._in_transition()
+            and self.env.context.get(NO_TOUCH_KEY) is not NO_TOUCH
+            and (reassign or FROZEN_FIELDS.intersection(vals))
+        )
+        touched = self.balance_id if touch else self.env["customer.balance"]
         res = super().write(vals)
         if reassign:
             self.filtered(lambda line: line.state == "pending")._assign_balance()
-        if AMOUNT_FIELDS.intersection(vals) or reassign:
-            self.balance_id._consolidate_if_threshold_reached()
+        if touch:
+            (touched | self.balance_id)._touch_for_items()
+        if AMOUNT_FIELDS.intersection(vals) or reassign or "balance_id" in vals:
+            self.balance_id._notify_threshold_reached()
         return res
+
+    def _check_write(self, vals):
+        """Refuse writes that only a transition or the order may make, with the
+        reason. Access rights are checked first: someone who may not write the
+        item at all gets an access error, not a lesson."""
+        error = self._get_write_error(vals)
+        if error:
+            self.check_access("write")
+            raise UserError(error)
+
+    def _get_write_error(self, vals):
+        if LIFECYCLE_FIELDS.intersection(vals):
+            return _(
+                "The state of an item changes only through its actions: invoice it "
+                "(Invoice Now, Bill now), cancel its invoice, cancel or delete it."
+            )
+        if FROZEN_FIELDS.intersection(vals) and self.filtered(
+            lambda line: line.state != "pending"
+        ):
+            return _("Invoiced or cancelled items cannot be changed any more.")
+        if (
+            BOOKING_FIELDS.intersection(vals)
+            and self.env.context.get(ORDER_SYNC_KEY) is not ORDER_SYNC
+        ):
+            bookings = self.filtered("sale_line_id")
+            if bookings:
+                return _(
+                    "Item “%(item)s” comes from order %(order)s: change the product, "
+                    "quantity, price, discount or taxes on the order; its item "
+                    "follows.",
+                    item=bookings[0].name,
+                    order=bookings[0].sale_line_id.order_id.name,
+                )
+        return False
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_invoiced(self):
@@ -262,29 +328,22 @@ class CustomerBalanceLine(models.Model):
         pending = self.filtered(lambda line: line.state == "pending")
         # A deleted booking item waives its charge: the booking stays confirmed and
         # the order no longer shows that quantity as to invoice.
-        for line in pending.filtered("sale_line_id"):
-            line.sale_line_id.balance_waived_qty += line.quantity
+        pending._add_waived_quantity()
         for balance, lines in pending.grouped("balance_id").items():
-            removed = [
-                (
-                    line.name,
-                    format_amount(self.env, line.price_subtotal, line.currency_id),
-                )
-                for line in lines
-            ]
-            balance.message_post(
-                body=_(
-                    "Items removed: %s",
-                    ", ".join(f"{name} ({amount})" for name, amount in removed),
-                )
-            )
-        return super().unlink()
+            if balance:
+                balance.message_post(body=_("Items removed: %s", lines._describe()))
+        balances = self.balance_id
+        res = super().unlink()
+        balances.exists()._touch_for_items()
+        return res
 
     # === ACTION METHODS === #
 
     def action_invoice_now(self):
         """Take the selected pending items off their balance and invoice them on
-        their own, one invoice per balance."""
+        their own, one invoice per balance. They leave the balance (its documents
+        no longer list them); its chatter says which invoice they went to.
+        Cancelling that invoice puts them back on an open balance."""
         lines = self.filtered(lambda line: line.state == "pending")
         if not lines:
             raise UserError(_("Select pending items to invoice."))
@@ -294,7 +353,17 @@ class CustomerBalanceLine(models.Model):
         lines = lines.with_context(clean_context(self.env.context))
         invoices = self.env["account.move"]
         for balance, balance_lines in lines.grouped("balance_id").items():
-            invoices |= balance._invoice_items(balance_lines)
+            description = balance_lines._describe()
+            invoice = balance._invoice_items(balance_lines)
+            balance.message_post(
+                body=_(
+                    "Invoiced on their own with %(invoice)s, off this balance: "
+                    "%(items)s",
+                    invoice=invoice._get_html_link(),
+                    items=description,
+                )
+            )
+            invoices |= invoice
         return invoices._get_records_action(name=_("Invoices"))
 
     def action_move_to_balance(self):
@@ -307,7 +376,170 @@ class CustomerBalanceLine(models.Model):
             "context": {"default_line_ids": [Command.set(self.ids)]},
         }
 
+    # === TRANSITIONS === #
+    # Every change of an item's state goes through one of these; each checks that
+    # the items are where the transition starts from.
+
+    def _in_transition(self):
+        return self.env.context.get(TRANSITION_KEY) is TRANSITION
+
+    def _as_transition(self):
+        """These items, allowed to change their state and invoice line."""
+        return self.with_context(**{TRANSITION_KEY: TRANSITION})
+
+    def _check_state(self, state, action):
+        wrong = self.filtered(lambda line: line.state != state)
+        if wrong:
+            raise UserError(
+                _(
+                    "Item “%(item)s” is %(state)s: it cannot be %(action)s.",
+                    item=wrong[0].name,
+                    state=wrong[0]._get_state_label().lower(),
+                    action=action,
+                )
+            )
+
+    def _get_state_label(self):
+        self.ensure_one()
+        selection = self._fields["state"]._description_selection(self.env)
+        return dict(selection)[self.state]
+
+    def _move_to_balance(self, target):
+        """Move these pending items to the open balance ``target`` of the same company
+        and currency, saying so in the chatter of both balances."""
+        lines = self
+        if lines.filtered(lambda line: line.state != "pending"):
+            raise UserError(_("Only pending items can be moved."))
+        if target.state != "open":
+            raise UserError(_("Items can only be moved to an open balance."))
+        if (
+            lines.company_id != target.company_id
+            or lines.currency_id != target.currency_id
+        ):
+            raise UserError(
+                _(
+                    "Items can only be moved to a balance of the same company and "
+                    "currency (%(company)s, %(currency)s).",
+                    company=target.company_id.name,
+                    currency=target.currency_id.name,
+                )
+            )
+        # Items already on the target stay out of the move and of its messages.
+        lines = lines.filtered(lambda line: line.balance_id != target)
+        if not lines:
+            raise UserError(_("The items are already on %s.", target.name))
+        sources = lines.balance_id
+        lines.balance_id = target
+        summary = ", ".join(lines.mapped("name"))
+        for source in sources:
+            source.message_post(
+                body=_(
+                    "Items moved to %(balance)s: %(items)s",
+                    balance=target._get_html_link(),
+                    items=summary,
+                )
+            )
+        target.message_post(
+            body=_(
+                "Items moved here from %(balances)s: %(items)s",
+                balances=", ".join(sources.mapped("name")),
+                items=summary,
+            )
+        )
+        return lines
+
+    def _mark_invoiced(self, invoice_line_by_item, detach=False):
+        """Pending items became the invoice lines ``invoice_line_by_item`` ({item:
+        account.move.line}) of a customer invoice or credit note. ``detach``: they
+        were invoiced on their own (Invoice Now) and leave their balance."""
+        self._check_state("pending", _("invoiced"))
+        for line in self._as_transition():
+            invoice_line = invoice_line_by_item.get(line)
+            if (
+                not invoice_line
+                or invoice_line.display_type != "product"
+                or invoice_line.move_id.state == "cancel"
+            ):
+                raise UserError(
+                    _("Item “%s” has no invoice line to be invoiced on.", line.name)
+                )
+            line.invoice_line_id = invoice_line
+        vals = {"state": "invoiced"}
+        if detach:
+            vals["balance_id"] = False
+        self._as_transition().write(vals)
+
+    def _release(self, deleted_invoices=None):
+        """Invoiced items whose invoice is cancelled (or being deleted,
+        ``deleted_invoices``) bill nothing any more: they wait again, on their
+        balance when it is open, else on the open balance they belong to now."""
+        self._check_state("invoiced", _("released"))
+        deleted_invoices = deleted_invoices or self.env["account.move"]
+        valid = self.filtered(
+            lambda line: (
+                line.invoice_id.state != "cancel"
+                and line.invoice_id not in deleted_invoices
+            )
+        )
+        if valid:
+            raise UserError(
+                _(
+                    "Item “%(item)s” is billed by %(invoice)s, which is neither "
+                    "cancelled nor deleted: it cannot wait to be billed again.",
+                    item=valid[0].name,
+                    invoice=valid[0].invoice_id.display_name,
+                )
+            )
+        stay = self.filtered(lambda line: line.balance_id.state == "open")
+        stay._as_transition().write({"state": "pending", "invoice_line_id": False})
+        moved = self - stay
+        moved._as_transition().write(
+            {"state": "pending", "invoice_line_id": False, "balance_id": False}
+        )
+        moved._assign_balance()
+
+    def _waive(self):
+        """Pending items that will not be billed, and need not be: a zero net,
+        a cancelled balance. Their bookings stay confirmed and their orders show
+        nothing to invoice for them (the quantity is waived)."""
+        self._check_state("pending", _("waived"))
+        self._add_waived_quantity()
+        self._as_transition().write({"state": "cancel"})
+
+    def _cancel_with_booking(self):
+        """Pending items of a cancelled booking (or a booking quantity removed from
+        the order): nothing to bill, nothing waived."""
+        self._check_state("pending", _("cancelled"))
+        self._as_transition().write({"state": "cancel"})
+
+    def _give_back(self):
+        """Pending items leave balances for good: a booking item's quantity is
+        invoiced by Odoo's own *Create invoice* again; a manual item is simply
+        cancelled."""
+        self._check_state("pending", _("given back"))
+        for sale_line, items in (
+            self.filtered("sale_line_id").grouped("sale_line_id").items()
+        ):
+            sale_line.sudo().balance_given_back_qty += sum(items.mapped("quantity"))
+        self._as_transition().write({"state": "cancel"})
+
     # === BUSINESS METHODS === #
+
+    def _add_waived_quantity(self):
+        """Book the quantities of these booking items as waived on their order
+        lines."""
+        for sale_line, items in (
+            self.filtered("sale_line_id").grouped("sale_line_id").items()
+        ):
+            sale_line.sudo().balance_waived_qty += sum(items.mapped("quantity"))
+
+    def _describe(self):
+        """``Desk day (100.00 €), Credit (-5.00 €)``, for chatter messages."""
+        env = self.env
+        return ", ".join(
+            f"{line.name} ({format_amount(env, line.price_subtotal, line.currency_id)})"
+            for line in self
+        )
 
     def _prepare_base_line_for_taxes_computation(self, **kwargs):
         """The item as a base line of Odoo's tax engine."""
@@ -359,15 +591,11 @@ class CustomerBalanceLine(models.Model):
         """Why this item cannot go on a customer balance, or ``False``. A booking
         item follows its order's eligibility."""
         self.ensure_one()
-        if self.sale_line_id:
-            return self.sale_line_id.order_id._balance_ineligibility_reason()
-        company = self.company_id
-        reason = self.partner_id._balance_ineligibility_reason(company)
-        if reason:
-            return reason
-        if company.balance_admin_only and not self.env.user._is_internal():
-            return _("Only items added by your staff go on customer balances.")
-        return False
+        return self.env["customer.balance"]._get_ineligibility_reason(
+            self.partner_id,
+            self.company_id,
+            order=self.sale_line_id.order_id or None,
+        )
 
     def _balance_date(self):
         """The company-local date deciding the item's period."""
@@ -375,26 +603,11 @@ class CustomerBalanceLine(models.Model):
         return self.service_date
 
     def _assign_balance(self):
-        """Put each pending item on the open balance of its billed partner, company
-        and currency for the period of its service date, creating missing balances.
-
-        Runs in a fixed number of queries for the whole set of items (one search
-        for the balances that may hold them, one create, one write per balance).
-        """
+        """Put each pending item on the open balance it belongs to (see
+        ``customer.balance._get_or_create_for``), creating missing balances."""
         lines = self.filtered(lambda line: line.state == "pending")
         if not lines:
             return
-        # Billed partners first: a contact matched to its company (per company
-        # grouping) is eligible through that company's communities.
-        groups = defaultdict(lambda: self.browse())
-        billed_partners = {}
-        for line in lines:
-            contact = (line.partner_id, line.company_id)
-            if contact not in billed_partners:
-                billed_partners[contact] = line.partner_id._balance_billed_partner(
-                    line.company_id
-                )
-            groups[billed_partners[contact], line.company_id, line.currency_id] |= line
         # One check per contact, company and order, not per item.
         representatives = {
             (line.partner_id, line.company_id, line.sale_line_id.order_id): line
@@ -406,137 +619,11 @@ class CustomerBalanceLine(models.Model):
         } - {False}
         if reasons:
             raise ValidationError("\n".join(sorted(reasons)))
-        Balance = self.env["customer.balance"]
-        balances = Balance.search(self._get_candidate_balances_domain(groups))
-        known = balances.grouped(
-            lambda balance: (
-                balance.partner_id,
-                balance.company_id,
-                balance.currency_id,
-            )
-        )
-
-        targets = {}  # line -> balance, or the values of a balance to create
-        to_create = {}
-        for key, key_lines in groups.items():
-            candidates = known.get(key, Balance)
-            for line in key_lines.sorted(lambda line: line._balance_date()):
-                values = self._resolve_balance(line, key, candidates, to_create)
-                targets[line] = values
-        if to_create:
-            created = Balance._create_for_assignment(list(to_create.values()))
-            by_key = dict(zip(to_create, created, strict=True))
-            targets = {
-                line: by_key[target] if isinstance(target, tuple) else target
-                for line, target in targets.items()
-            }
+        targets = self.env["customer.balance"]._get_or_create_for(lines)
         by_balance = defaultdict(lambda: self.browse())
         for line, balance in targets.items():
-            by_balance[balance] |= line
+            if line.balance_id != balance:
+                by_balance[balance] |= line
         for balance, balance_lines in by_balance.items():
-            moved = balance_lines.filtered(lambda line, b=balance: line.balance_id != b)
-            if moved:
-                moved.balance_id = balance
-
-    @api.model
-    def _get_candidate_balances_domain(self, groups):
-        """Balances that may hold, or border, the periods of the grouped items."""
-        dates = [line._balance_date() for lines in groups.values() for line in lines]
-        companies = self.env["res.company"].union(*(key[1] for key in groups))
-        todays = [company._balance_today() for company in companies]
-        first = min(dates + todays)
-        last = max(dates + todays)
-        # The widest period (a year) around the dates covers every natural period,
-        # but for weeks, which straddle the new year by up to six days.
-        first = first.replace(month=1, day=1) - relativedelta(days=6)
-        last = last.replace(month=12, day=31) + relativedelta(days=6)
-        return [
-            ("partner_id", "in", [key[0].id for key in groups]),
-            ("company_id", "in", companies.ids),
-            ("currency_id", "in", [key[2].id for key in groups]),
-            ("state", "!=", "cancel"),
-            "|",
-            ("period_start", "=", False),
-            "&",
-            ("period_start", "<=", last),
-            ("period_end", ">=", first),
-        ]
-
-    def _resolve_balance(self, line, key, candidates, to_create):
-        """The balance ``line`` goes on: an open balance among ``candidates``, or the
-        key in ``to_create`` of the values of a balance to create."""
-        return self._resolve_balance_for_date(
-            key, line._balance_date(), candidates, to_create
-        )
-
-    @api.model
-    def _resolve_balance_for_date(self, key, day, candidates, to_create):
-        """The balance of ``key`` (billed partner, company, currency) for the
-        company-local date ``day``: see ``_resolve_balance``."""
-        company = key[1]
-        periodic = candidates.filtered("period_start")
-
-        def covering(day):
-            return periodic.filtered(
-                lambda balance: balance.period_start <= day <= balance.period_end
-            )
-
-        # Open balances keep the period they were opened with, whatever the setting.
-        open_balance = covering(day).filtered(lambda balance: balance.state == "open")
-        if open_balance:
-            return open_balance[0]
-        if company.balance_period == "manual":
-            manual = candidates.filtered(
-                lambda balance: not balance.period_start and balance.state == "open"
-            )
-            if manual:
-                return manual[0]
-            return self._balance_to_create(to_create, key, "manual", False, False)
-        billed = covering(day).sorted("period_end")[-1:]
-        if billed:
-            today = company._balance_today()
-            if billed.period_end >= today:
-                # Billed early (threshold, bill now): a new balance, same period.
-                return self._balance_to_create(
-                    to_create,
-                    key,
-                    billed.period_type,
-                    billed.period_start,
-                    billed.period_end,
-                    billed.billing_date,
-                )
-            # A late item of a period already billed goes with today's items.
-            day = today
-            open_balance = covering(day).filtered(lambda b: b.state == "open")
-            if open_balance:
-                return open_balance[0]
-        start, end = company._balance_period_bounds(day)
-        # Never overlap balances opened under another period setting: the new period
-        # starts after the previous one ends and ends before the next one starts.
-        for balance in periodic:
-            if start <= balance.period_end < day:
-                start = balance.period_end + relativedelta(days=1)
-            if day < balance.period_start <= end:
-                end = balance.period_start - relativedelta(days=1)
-        return self._balance_to_create(
-            to_create, key, company.balance_period, start, end
-        )
-
-    def _balance_to_create(
-        self, to_create, key, period_type, start, end, billing_date=None
-    ):
-        partner, company, currency = key
-        create_key = (partner.id, company.id, currency.id, start)
-        if create_key not in to_create:
-            to_create[create_key] = {
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "currency_id": currency.id,
-                "period_type": period_type,
-                "period_start": start,
-                "period_end": end,
-                "billing_date": billing_date
-                if billing_date is not None
-                else company._balance_billing_date(end),
-            }
-        return create_key
+            balance_lines.with_context(**{NO_TOUCH_KEY: NO_TOUCH}).balance_id = balance
+        self.env["customer.balance"].union(*targets.values())._touch_for_items()

@@ -1,7 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import unicodedata
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, escape_psql
 
@@ -32,8 +33,8 @@ def _normalized_name(name):
     )
 
 
-# Ledger rows shown on the partner's tab; the ledger button opens them all.
-LEDGER_TAB_LIMIT = 80
+# What a contact's company is recognised by: changing one of them matches it again.
+MATCH_FIELDS = frozenset({"name", "company_name", "email"})
 
 
 class ResPartner(models.Model):
@@ -77,56 +78,87 @@ class ResPartner(models.Model):
     )
     balance_company_open_amount = fields.Monetary(
         string="Open Balances",
-        compute="_compute_balance_open_ids",
+        compute="_compute_balance_company_open_amount",
         currency_field="balance_currency_id",
         groups="customer_balance.group_customer_balance_user",
         help="Total of the open customer balances of this partner and, for a "
         "company, of its contacts, in the company's currency.",
     )
-    balance_open_ids = fields.Many2many(
-        comodel_name="customer.balance",
-        string="Open Customer Balances",
-        compute="_compute_balance_open_ids",
-        groups="customer_balance.group_customer_balance_user",
-        help="Open balances of this partner and, for a company, of its contacts.",
-    )
-    balance_history_ids = fields.Many2many(
-        comodel_name="customer.balance",
-        string="Past Customer Balances",
-        compute="_compute_balance_history_ids",
-        groups="customer_balance.group_customer_balance_user",
-        help="Billed and cancelled balances of this partner and, for a company, of "
-        "its contacts, newest first, with their consolidated invoices.",
-    )
-    balance_ledger_ids = fields.Many2many(
-        comodel_name="customer.balance.ledger",
-        compute="_compute_balance_ledger_ids",
-        groups="customer_balance.group_customer_balance_user",
-        help="The latest charges, credits and billings of the balances of this "
-        "partner and, for a company, of its contacts.",
-    )
     balance_amount_due = fields.Monetary(
         string="Amount Due",
-        compute="_compute_balance_amount_due",
+        related="commercial_partner_id.credit",
         currency_field="balance_currency_id",
         groups="account.group_account_invoice,account.group_account_readonly",
-        help="What the customer owes on posted invoices (Odoo's total receivable of "
-        "its company): billed balances end up here.",
+        help="Odoo's total receivable of the partner's company (posted, unpaid "
+        "invoices): billed balances end up here.",
     )
-    balance_upcoming_line_ids = fields.One2many(
-        comodel_name="customer.balance.line",
-        string="Upcoming Invoice",
-        compute="_compute_balance_item_lists",
+    balance_open_count = fields.Integer(
+        string="Open Balances Count",
+        compute="_compute_balance_item_counts",
         groups="customer_balance.group_customer_balance_user",
-        help="Pending items of the current period: they are on the next consolidated "
-        "invoice.",
     )
-    balance_scheduled_line_ids = fields.One2many(
-        comodel_name="customer.balance.line",
+    balance_upcoming_count = fields.Integer(
+        string="Upcoming Items",
+        compute="_compute_balance_item_counts",
+        groups="customer_balance.group_customer_balance_user",
+        help="Pending items of the current period: they are on the next "
+        "consolidated invoice.",
+    )
+    balance_scheduled_count = fields.Integer(
         string="Scheduled Items",
-        compute="_compute_balance_item_lists",
+        compute="_compute_balance_item_counts",
         groups="customer_balance.group_customer_balance_user",
         help="Pending items whose service lies in a future period.",
+    )
+    balance_company_proposal_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Proposed Company",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        domain=[("is_company", "=", True)],
+        groups="customer_balance.group_customer_balance_user",
+        help="The company this contact seems to belong to, found from what the "
+        "customer typed herself (portal, shop, signup). It is not linked until a "
+        "user of Customer Balances confirms it; until then her items go on her own "
+        "balance.",
+    )
+    balance_company_rejected_ids = fields.Many2many(
+        comodel_name="res.partner",
+        relation="res_partner_balance_rejected_company_rel",
+        column1="partner_id",
+        column2="company_id",
+        string="Rejected Companies",
+        readonly=True,
+        copy=False,
+        groups="customer_balance.group_customer_balance_user",
+        help="Company proposals rejected for this contact: they are not proposed "
+        "again.",
+    )
+    balance_billing_contact = fields.Boolean(
+        copy=False,
+        tracking=True,
+        groups="customer_balance.group_customer_balance_user",
+        help="With balances per company, a billing contact sees the company's whole "
+        "balance in the portal (all its contacts' items). The company's invoice "
+        "addresses are billing contacts anyway; other contacts see only their own "
+        "items.",
+    )
+    balance_billing_company_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Billing Contact Of",
+        compute="_compute_balance_billing_company_id",
+        store=True,
+        index="btree_not_null",
+        help="The company whose balances this contact sees in full: set for its "
+        "invoice addresses and the contacts marked as billing contacts.",
+    )
+    balance_billing_contact_ids = fields.One2many(
+        comodel_name="res.partner",
+        inverse_name="balance_billing_company_id",
+        string="Balance Billing Contacts",
+        readonly=True,
     )
 
     # === COMPUTE METHODS === #
@@ -165,52 +197,79 @@ class ResPartner(models.Model):
             partner.balance_currency_id = company.currency_id
 
     @api.depends_context("company")
-    def _compute_balance_open_ids(self):
+    def _compute_balance_company_open_amount(self):
         company = self.env.company
         balances = self.env["customer.balance"].search(
-            Domain(self._get_balance_family_domain()) & Domain("state", "=", "open")
+            Domain(self._origin._get_balance_family_domain())
+            & Domain("state", "=", "open")
+            & Domain("company_id", "=", company.id)
+            & Domain("currency_id", "=", company.currency_id.id)
         )
         for partner in self:
-            own = balances.filtered(
-                lambda balance, partner=partner: partner._balance_family_contains(
-                    balance.partner_id
-                )
-            )
-            partner.balance_open_ids = own
             partner.balance_company_open_amount = sum(
-                own.filtered(
-                    lambda balance: (
-                        balance.company_id == company
-                        and balance.currency_id == company.currency_id
+                balances.filtered(
+                    lambda balance, partner=partner: partner._balance_family_contains(
+                        balance.partner_id
                     )
                 ).mapped("amount_total")
             )
 
-    def _compute_balance_history_ids(self):
-        balances = self.env["customer.balance"].search(
-            Domain(self._get_balance_family_domain())
-            & Domain("state", "in", ("invoiced", "cancel")),
-            order="period_start desc, id desc",
+    @api.depends_context("company")
+    def _compute_balance_item_counts(self):
+        """Open balances, and pending items of the current period (the upcoming
+        invoice) and of future periods (scheduled), of the partner and, for a
+        company, of its contacts; the smart buttons open them."""
+        Balance = self.env["customer.balance"]
+        Line = self.env["customer.balance.line"]
+        partners = self._origin
+        open_counts = Balance._read_group(
+            Domain(partners._get_balance_family_domain())
+            & Domain("state", "=", "open"),
+            ["partner_id"],
+            ["__count"],
+        )
+        item_counts = Line._read_group(
+            self._get_balance_items_domain(partners.ids)
+            & Domain("company_id", "=", self.env.company.id),
+            ["partner_id", "balance_id"],
+            ["__count"],
+        )
+        scheduled = Balance.search(
+            Domain("id", "in", list({balance.id for _p, balance, _c in item_counts}))
+            & Domain("is_scheduled", "=", True)
         )
         for partner in self:
-            partner.balance_history_ids = balances.filtered(
-                lambda balance, partner=partner: partner._balance_family_contains(
-                    balance.partner_id
-                )
+            partner.balance_open_count = sum(
+                count
+                for billed, count in open_counts
+                if partner._balance_family_contains(billed)
             )
+            upcoming = scheduled_count = 0
+            for contact, balance, count in item_counts:
+                if not (
+                    partner._balance_family_contains(contact)
+                    or partner._balance_family_contains(balance.partner_id)
+                ):
+                    continue
+                if balance in scheduled:
+                    scheduled_count += count
+                else:
+                    upcoming += count
+            partner.balance_upcoming_count = upcoming
+            partner.balance_scheduled_count = scheduled_count
 
-    def _compute_balance_ledger_ids(self):
-        # The tab shows the latest rows; the full ledger opens from the button.
-        Ledger = self.env["customer.balance.ledger"]
+    @api.depends(
+        "type", "balance_billing_contact", "commercial_partner_id", "is_company"
+    )
+    def _compute_balance_billing_company_id(self):
         for partner in self:
-            partner.balance_ledger_ids = Ledger.search(
-                partner._get_balance_family_domain(), limit=LEDGER_TAB_LIMIT
+            commercial = partner.commercial_partner_id
+            is_billing = partner.type == "invoice" or partner.balance_billing_contact
+            partner.balance_billing_company_id = (
+                commercial
+                if is_billing and commercial and commercial != partner
+                else False
             )
-
-    @api.depends_context("company")
-    def _compute_balance_amount_due(self):
-        for partner in self:
-            partner.balance_amount_due = partner.commercial_partner_id.credit
 
     def _search_balance_open_amount(self, operator, value):
         if operator not in ("<", "<=", ">", ">=", "=", "!="):
@@ -223,30 +282,6 @@ class ResPartner(models.Model):
                 value,
             )
         )
-
-    @api.depends_context("company")
-    def _compute_balance_item_lists(self):
-        Line = self.env["customer.balance.line"]
-        pending = Line.search(
-            [
-                ("state", "=", "pending"),
-                ("company_id", "=", self.env.company.id),
-                "|",
-                ("partner_id", "child_of", self.ids),
-                ("balance_id.partner_id", "child_of", self.ids),
-            ]
-        )
-        scheduled = pending.filtered(lambda line: line.balance_id.is_scheduled)
-        for partner in self:
-            # A company shows the items of its contacts too.
-            own = pending.filtered(
-                lambda line, partner=partner: (
-                    partner._balance_family_contains(line.partner_id)
-                    or partner._balance_family_contains(line.balance_id.partner_id)
-                )
-            )
-            partner.balance_scheduled_line_ids = own & scheduled
-            partner.balance_upcoming_line_ids = own - scheduled
 
     def _field_to_sql(self, alias, field_expr, query=None):
         """The open amount is a sum over balances: expose it to SQL so that the
@@ -271,7 +306,66 @@ class ResPartner(models.Model):
             company.currency_id.id,
         )
 
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        to_match = partners.browse(
+            [
+                partner.id
+                for partner, vals in zip(partners, vals_list, strict=True)
+                if MATCH_FIELDS.intersection(vals) and not vals.get("parent_id")
+            ]
+        )
+        if to_match:
+            to_match._balance_match_company()
+        return partners
+
+    def write(self, vals):
+        res = super().write(vals)
+        if MATCH_FIELDS.intersection(vals):
+            self._balance_match_company()
+        return res
+
     # === BUSINESS METHODS === #
+
+    def _check_balance_company_proposal_rights(self):
+        """Only users of Customer Balances decide on company proposals."""
+        if not self.env.user.has_group("customer_balance.group_customer_balance_user"):
+            raise AccessError(
+                _("Only users of Customer Balances can confirm or reject companies.")
+            )
+
+    def _balance_is_billing_contact(self):
+        """Whether this contact sees its company's whole balance in the portal: an
+        invoice address of the company, or a contact marked as billing contact."""
+        self.ensure_one()
+        return bool(self.sudo().balance_billing_company_id)
+
+    @api.model
+    def _get_balance_items_domain(self, partner_ids):
+        """Pending items incurred by these partners or billed to them (with their
+        contacts' for companies)."""
+        return Domain("state", "=", "pending") & (
+            Domain("partner_id", "child_of", partner_ids)
+            | Domain("balance_id.partner_id", "child_of", partner_ids)
+        )
+
+    def _balance_items_action(self, name, domain):
+        """The pending items of the partner (and its contacts) within ``domain``."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "customer_balance.action_customer_balance_line"
+        )
+        action["name"] = name
+        action["domain"] = list(
+            self._get_balance_items_domain(self.ids)
+            & Domain("company_id", "=", self.env.company.id)
+            & domain
+        )
+        action["context"] = {}
+        return action
 
     def _get_balance_family_domain(self):
         """Balances (or ledger rows) billed to these partners or, for companies, to
@@ -290,83 +384,128 @@ class ResPartner(models.Model):
 
     def _balance_ineligibility_reason(self, company):
         """Why this partner cannot use customer balances in ``company``, or ``False``
-        when it can."""
+        when it can (the rule is ``customer.balance._get_ineligibility_reason``)."""
         self.ensure_one()
-        if not company.balance_enabled:
-            return _("Customer balances are not enabled for %s.", company.name)
-        commercial = self.commercial_partner_id
-        override = (
-            self.balance_use
-            if self.balance_use != "default"
-            else commercial.balance_use
+        return self.env["customer.balance"]._get_ineligibility_reason(
+            self, company, from_portal=False
         )
-        if override == "never":
-            return _("%s does not use customer balances.", self.display_name)
-        if override == "always":
-            return False
-        communities = company.balance_partner_category_ids
-        if communities and not (
-            (self.category_id | commercial.category_id) & communities
-        ):
-            return _(
-                "%(partner)s is not in a community allowed to use customer balances "
-                "(%(communities)s).",
-                partner=self.display_name,
-                communities=", ".join(communities.mapped("name")),
-            )
-        return False
 
     def _balance_billed_partner(self, company):
         """The partner a balance of this contact is billed to: the contact itself,
-        or its company when balances are kept per company."""
+        or its company (the commercial partner) when balances are kept per company.
+        Reads only: a contact is linked to its company by ``_balance_match_company``
+        when it is created or edited, never while an item is assigned."""
         self.ensure_one()
         if company.balance_grouping != "company":
             return self
-        if not self.parent_id and not self.is_company:
-            self._balance_match_company()
         return self.commercial_partner_id
 
-    def _balance_match_company(self):
-        """Link a contact without a company to its company, found by the company
-        name it typed or, for a non-generic mail domain, by its e-mail domain.
-
-        A match is logged on both partners; two candidate companies link nothing and
-        say why; a contact that already has a company is never changed.
-        """
+    def _balance_matching_enabled(self):
+        """Whether contacts are matched to companies: only when the contact's
+        company (else the current one) keeps balances per company."""
         self.ensure_one()
-        if self.parent_id or self.is_company:
-            return self.env["res.partner"]
-        candidates = self._balance_company_candidates()
-        if len(candidates) > 1:
-            self.message_post(
-                body=_(
-                    "Not linked to a company for customer balances: several companies "
-                    "match (%s).",
-                    ", ".join(candidates.mapped("display_name")),
-                )
+        company = self.company_id or self.env.company
+        return company.balance_enabled and company.balance_grouping == "company"
+
+    def _balance_match_company(self):
+        """Match contacts without a company to their company, found by the company
+        name they typed or, for a non-generic mail domain, by their e-mail domain.
+
+        What an internal user entered is trusted: the contact is linked at once
+        (``parent_id``) and the link is logged on both partners. What a customer
+        typed herself (portal, shop, signup: the current user is not internal) only
+        records a proposal (``balance_company_proposal_id``) that a user of
+        Customer Balances confirms or rejects. Two candidate companies link or
+        propose nothing and say why; a company rejected for the contact is never
+        matched again; a contact that already has a company is never changed.
+        Returns the companies linked or proposed.
+        """
+        trusted = self.env.user._is_internal()
+        matched = self.env["res.partner"]
+        for partner in self.sudo():
+            if (
+                partner.parent_id
+                or partner.is_company
+                or not partner._balance_matching_enabled()
+            ):
+                continue
+            # A rejected company stays rejected, whoever edits the contact later.
+            candidates = (
+                partner._balance_company_candidates()
+                - partner.balance_company_rejected_ids
             )
-            return self.env["res.partner"]
-        if candidates:
-            self.parent_id = candidates
-            self.message_post(
-                body=_(
-                    "Linked to company %s for customer balances.",
-                    candidates._get_html_link(),
+            if len(candidates) > 1:
+                partner.message_post(
+                    body=_(
+                        "Not linked to a company for customer balances: several "
+                        "companies match (%s).",
+                        ", ".join(candidates.mapped("display_name")),
+                    ),
+                    subtype_xmlid="mail.mt_note",
                 )
-            )
-            candidates.message_post(
-                body=_(
-                    "%s was linked to this company for customer balances.",
-                    self._get_html_link(),
-                )
-            )
-        return candidates
+            elif candidates and trusted:
+                partner._balance_link_company(candidates)
+                matched |= candidates
+            elif candidates:
+                if partner.balance_company_proposal_id != candidates:
+                    partner._balance_propose_company(candidates)
+                matched |= candidates
+        return matched.with_env(self.env)
+
+    def _balance_link_company(self, company):
+        """Make ``company`` this contact's company, logged on both chatters."""
+        self.ensure_one()
+        self.write({"parent_id": company.id, "balance_company_proposal_id": False})
+        self.message_post(
+            body=_(
+                "Linked to company %s for customer balances.",
+                company._get_html_link(),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        company.message_post(
+            body=_(
+                "%s was linked to this company for customer balances.",
+                self._get_html_link(),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _balance_propose_company(self, company):
+        """Record ``company`` as this contact's proposed company, for a user of
+        Customer Balances to confirm: what a customer typed herself never links
+        her to a company (nor to its balances and documents) by itself."""
+        self.ensure_one()
+        self.balance_company_proposal_id = company
+        self.message_post(
+            body=_(
+                "Company proposal for customer balances: %s, from the company name "
+                "or e-mail this contact entered. Confirm or reject it on the contact; "
+                "until then her items go on her own balance.",
+                company._get_html_link(),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        company.message_post(
+            body=_(
+                "%s may belong to this company (company name or e-mail she "
+                "entered): waiting for confirmation for customer balances.",
+                self._get_html_link(),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _balance_company_candidates(self):
         """Companies this contact belongs to, by company name, else by domain."""
         self.ensure_one()
         Partner = self.env["res.partner"].with_context(active_test=True)
-        company_domain = Domain("is_company", "=", True) & Domain("id", "!=", self.id)
+        # Companies shared by all companies, or of the contact's own company.
+        visible = Domain("company_id", "in", [False, self.company_id.id]) | Domain(
+            "company_id", "=", self.env.company.id
+        )
+        company_domain = (
+            Domain("is_company", "=", True) & Domain("id", "!=", self.id) & visible
+        )
         name = _normalized_name(self.company_name)
         if name:
             first_word = name.split()[0]
@@ -386,6 +525,7 @@ class ResPartner(models.Model):
         same_domain = Partner.search(
             Domain("email_normalized", "=ilike", "%" + suffix)
             & Domain("id", "!=", self.id)
+            & visible
         )
         # The company itself, or the company of a colleague, has that domain.
         return same_domain.commercial_partner_id.filtered("is_company")
@@ -399,9 +539,8 @@ class ResPartner(models.Model):
             "customer_balance.action_customer_balance"
         )
         action["domain"] = self._get_balance_family_domain()
+        # Flat, newest first: a company's contacts are told apart by a column.
         action["context"] = {"default_partner_id": self.id}
-        if self.child_ids:
-            action["context"]["search_default_group_partner"] = 1
         return action
 
     def action_view_balance_items(self):
@@ -419,6 +558,91 @@ class ResPartner(models.Model):
         action["context"] = {"search_default_pending": 1}
         return action
 
+    def action_view_open_balances(self):
+        """The open balances of the partner and, for a company, of its contacts."""
+        action = self.action_view_balances()
+        action["domain"] = list(
+            Domain(self._get_balance_family_domain()) & Domain("state", "=", "open")
+        )
+        return action
+
+    def action_view_balance_history(self):
+        """The billed and cancelled balances of the partner (and, for a company,
+        of its contacts), newest first, with their consolidated invoices."""
+        action = self.action_view_balances()
+        action["name"] = _("Past Balances")
+        action["domain"] = list(
+            Domain(self._get_balance_family_domain())
+            & Domain("state", "in", ("invoiced", "cancel"))
+        )
+        return action
+
+    def action_view_upcoming_items(self):
+        """Pending items of the current period: the next consolidated invoice."""
+        return self._balance_items_action(
+            _("Upcoming Invoice"), Domain("balance_id.is_scheduled", "=", False)
+        )
+
+    def action_view_scheduled_items(self):
+        """Pending items whose service lies in a future period."""
+        return self._balance_items_action(
+            _("Scheduled Items"), Domain("balance_id.is_scheduled", "=", True)
+        )
+
+    def action_balance_confirm_company(self):
+        """Confirm the proposed company: the contact is linked to it (its next
+        items are billed to it and it reaches the company's portal documents)."""
+        self._check_balance_company_proposal_rights()
+        for partner in self.sudo():
+            company = partner.balance_company_proposal_id
+            if not company:
+                raise UserError(
+                    _("%s has no company proposal to confirm.", partner.display_name)
+                )
+            if partner.parent_id:
+                raise UserError(
+                    _(
+                        "%(contact)s already belongs to %(company)s.",
+                        contact=partner.display_name,
+                        company=partner.parent_id.display_name,
+                    )
+                )
+            partner._balance_link_company(company)
+        return True
+
+    def action_balance_reject_company(self):
+        """Reject the proposed company: nothing is linked, and the same company is
+        not proposed again for this contact."""
+        self._check_balance_company_proposal_rights()
+        for partner in self.sudo():
+            company = partner.balance_company_proposal_id
+            if not company:
+                raise UserError(
+                    _("%s has no company proposal to reject.", partner.display_name)
+                )
+            partner.write(
+                {
+                    "balance_company_proposal_id": False,
+                    "balance_company_rejected_ids": [Command.link(company.id)],
+                }
+            )
+            partner.message_post(
+                body=_(
+                    "Company proposal %s rejected for customer balances: it will not "
+                    "be proposed again.",
+                    company._get_html_link(),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            company.message_post(
+                body=_(
+                    "%s does not belong to this company (proposal rejected).",
+                    partner._get_html_link(),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
     def action_view_balance_ledger(self):
         """The full ledger of the partner's balances, newest first."""
         self.ensure_one()
@@ -426,9 +650,8 @@ class ResPartner(models.Model):
             "customer_balance.action_customer_balance_ledger"
         )
         action["domain"] = self._get_balance_family_domain()
+        # Flat, newest first: a company's contacts are told apart by a column.
         action["context"] = {"default_partner_id": self.id}
-        if self.child_ids:
-            action["context"]["search_default_group_partner"] = 1
         return action
 
     def action_balance_add_entry(self):

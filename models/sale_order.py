@@ -23,6 +23,37 @@ class SaleOrder(models.Model):
         help="When the items of this order will be billed.",
     )
 
+    # --- What the order form and portal page say about the balance --- #
+    balance_status = fields.Selection(
+        selection=[
+            ("none", "Not on a Balance"),
+            ("pending", "Pending on a Balance"),
+            ("scheduled", "Scheduled on a Balance"),
+            ("billed", "Billed"),
+            ("waived", "Waived"),
+        ],
+        compute="_compute_balance_status",
+        help="Pending: waiting on the customer balance of the current period. "
+        "Scheduled: on the balance of a future period. Billed: on an invoice. "
+        "Waived: the charges on the balance were cancelled; nothing is to invoice.",
+    )
+    balance_invoice_ids = fields.Many2many(
+        comodel_name="account.move",
+        string="Balance Invoices",
+        compute="_compute_balance_status",
+        help="The invoices that billed this order's balance items.",
+    )
+    balance_on_balance = fields.Boolean(
+        string="On Customer Balance",
+        compute="_compute_balance_status",
+        help="The order's lines were put on a customer balance.",
+    )
+    balance_covers_order = fields.Boolean(
+        compute="_compute_balance_status",
+        help="Every line of the order went on a customer balance: Odoo's own "
+        "invoicing has nothing to do for it.",
+    )
+
     # === COMPUTE METHODS === #
 
     @api.depends("order_line.balance_line_ids")
@@ -34,6 +65,30 @@ class SaleOrder(models.Model):
             order.balance_line_count = len(items)
             order.balance_summary = order._get_balance_summary(items)
 
+    @api.depends(
+        "state",
+        "order_line.balance_line_ids.state",
+        "order_line.balance_line_ids.invoice_id",
+        "order_line.balance_waived_qty",
+    )
+    def _compute_balance_status(self):
+        for order in self:
+            items = order.order_line.sudo().balance_line_ids
+            order.balance_status = order._get_balance_status(items)
+            order.balance_on_balance = bool(items)
+            # The customer may not read the invoice: the portal checks it.
+            order.balance_invoice_ids = items.filtered(
+                lambda item: item.state == "invoiced"
+            ).invoice_id
+            product_lines = order.order_line.filtered(
+                lambda line: not line.display_type and not line.is_downpayment
+            )
+            order.balance_covers_order = bool(product_lines) and all(
+                line.balance_waived_qty
+                or line.balance_line_ids.filtered(lambda item: item.state != "cancel")
+                for line in product_lines
+            )
+
     # === CRUD / ACTION METHODS === #
 
     def _action_confirm(self):
@@ -42,10 +97,13 @@ class SaleOrder(models.Model):
         return res
 
     def _action_cancel(self):
+        # Odoo cancels the orders' draft invoices first: a consolidated draft
+        # releases its items, which are then cancelled with the booking too.
+        res = super()._action_cancel()
         items = self.order_line.balance_line_ids.filtered(
             lambda item: item.state == "pending"
         )
-        items.write({"state": "cancel"})
+        items._cancel_with_booking()
         for balance in items.balance_id:
             balance.message_post(
                 body=_(
@@ -57,7 +115,7 @@ class SaleOrder(models.Model):
                     ),
                 )
             )
-        return super()._action_cancel()
+        return res
 
     def _get_confirmation_template(self):
         """Orders billed on a balance say so, with the period and the date of the
@@ -71,6 +129,11 @@ class SaleOrder(models.Model):
                 return template
         return super()._get_confirmation_template()
 
+    def action_view_balance_invoices(self):
+        """The invoices that billed this order's balance items."""
+        self.ensure_one()
+        return self.balance_invoice_ids._get_records_action(name=_("Invoices"))
+
     def action_view_balance_items(self):
         self.ensure_one()
         return self.balance_line_ids._get_records_action(name=_("Balance Items"))
@@ -78,24 +141,12 @@ class SaleOrder(models.Model):
     # === BUSINESS METHODS === #
 
     def _balance_ineligibility_reason(self):
-        """Why this order is not put on a customer balance, or ``False``."""
+        """Why this order is not put on a customer balance, or ``False`` (the rule
+        is ``customer.balance._get_ineligibility_reason``)."""
         self.ensure_one()
-        company = self.company_id
-        reason = self.partner_id._balance_ineligibility_reason(company)
-        if reason:
-            return reason
-        if company.balance_admin_only and not self.env.user._is_internal():
-            return _("Only items added by your staff go on customer balances.")
-        if self._balance_above_maximum():
-            return _(
-                "Order %(order)s is above the maximum amount for customer balances "
-                "(%(maximum)s).",
-                order=self.name,
-                maximum=company.balance_max_order_amount,
-            )
-        if self._balance_paid_online():
-            return _("The order was paid online.")
-        return False
+        return self.env["customer.balance"]._get_ineligibility_reason(
+            self.partner_id, self.company_id, order=self
+        )
 
     def _balance_checkout_unavailability_reason(self):
         """Why the customer cannot choose "Add to my customer balance" for this
@@ -107,14 +158,10 @@ class SaleOrder(models.Model):
             if not line.display_type
         ):
             return _("no product of the order can be added to a customer balance")
-        if self.company_id.balance_admin_only:
-            return _("only your staff can put orders on customer balances")
-        partner_reason = self.partner_id._balance_ineligibility_reason(self.company_id)
-        if partner_reason:
-            return partner_reason
-        if self._balance_above_maximum():
-            return _("the order is above the maximum amount for customer balances")
-        return False
+        # The customer chooses at checkout herself.
+        return self.env["customer.balance"]._get_ineligibility_reason(
+            self.partner_id, self.company_id, order=self, from_portal=True
+        )
 
     def _balance_above_maximum(self):
         """Whether the order total is above the company's maximum order amount for
@@ -153,13 +200,13 @@ class SaleOrder(models.Model):
             lines = order.order_line.filtered(lambda line: line._is_balance_line())
             if not lines or order._balance_ineligibility_reason():
                 continue
-            to_create += [
-                line._prepare_balance_line_values(
-                    line.product_uom_qty - line.qty_invoiced
-                )
-                for line in lines
-                if not line.balance_line_ids
-            ]
+            # A booking confirmed again after a cancellation gets its items again.
+            for line in lines:
+                if line.balance_line_ids.filtered(lambda i: i.state == "pending"):
+                    continue
+                quantity = line._balance_target_qty()
+                if line.product_uom_id.compare(quantity, 0.0) > 0:
+                    to_create.append(line._prepare_balance_line_values(quantity))
         if to_create:
             # Confirmation may run as the customer (portal, shop): the items are
             # the company's records.
@@ -169,10 +216,29 @@ class SaleOrder(models.Model):
                     body=order._get_balance_summary(order.balance_line_ids)
                 )
 
+    def _get_balance_status(self, items):
+        """Where this order's balance ``items`` stand: pending (or scheduled) while
+        any waits on a balance, billed once invoiced, waived when the charges were
+        cancelled on the balance (or deleted) while the order stands."""
+        self.ensure_one()
+        pending = items.filtered(lambda item: item.state == "pending")
+        if pending:
+            if all(balance.is_scheduled for balance in pending.balance_id):
+                return "scheduled"
+            return "pending"
+        if items.filtered(lambda item: item.state == "invoiced"):
+            return "billed"
+        if self.state != "cancel" and any(self.order_line.mapped("balance_waived_qty")):
+            return "waived"
+        return "none"
+
     def _get_balance_summary(self, items):
-        """A sentence per balance: period and when the consolidated invoice comes."""
+        """A sentence per balance the order's ``items`` wait on (period and when
+        the consolidated invoice will be created), per invoice that billed them,
+        and one for charges waived on a balance."""
         sentences = []
-        for balance in items.filtered(lambda item: item.state != "cancel").balance_id:
+        pending = items.filtered(lambda item: item.state == "pending")
+        for balance in pending.balance_id:
             if not balance.period_start:
                 sentences.append(
                     _(
@@ -193,5 +259,32 @@ class SaleOrder(models.Model):
                     end=format_date(self.env, balance.period_end),
                     date=format_date(self.env, balance.invoice_creation_date),
                 )
+            )
+        invoiced = items.filtered(lambda item: item.state == "invoiced")
+        for invoice in invoiced.invoice_id:
+            date = format_date(self.env, invoice.invoice_date or invoice.date)
+            if invoice.balance_id:
+                sentences.append(
+                    _(
+                        "Billed on the consolidated invoice %(invoice)s of "
+                        "%(date)s (customer balance %(balance)s).",
+                        invoice=invoice.name,
+                        date=date,
+                        balance=invoice.balance_id.name,
+                    )
+                )
+            else:
+                sentences.append(
+                    _(
+                        "Invoiced on its own on %(invoice)s of %(date)s.",
+                        invoice=invoice.name,
+                        date=date,
+                    )
+                )
+        orders = items.sale_line_id.order_id or self
+        waived = orders.filtered(lambda order: order.state != "cancel").order_line
+        if any(waived.mapped("balance_waived_qty")):
+            sentences.append(
+                _("Charges waived on the customer balance: they will not be invoiced.")
             )
         return "\n".join(sentences)

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import Command, api, fields, models
 
+from .customer_balance_line import ORDER_SYNC, ORDER_SYNC_KEY
+
 # Changing one of these on a confirmed booking updates its pending items.
 BOOKING_FIELDS = {
     "product_uom_qty",
@@ -34,7 +36,16 @@ class SaleOrderLine(models.Model):
         digits="Product Unit",
         copy=False,
         readonly=True,
-        help="Quantity whose balance items were deleted: it is not billed.",
+        help="Quantity whose balance items were waived (deleted, netted to zero, "
+        "or on a cancelled balance): it is not billed.",
+    )
+    balance_given_back_qty = fields.Float(
+        string="Given Back Quantity",
+        digits="Product Unit",
+        copy=False,
+        readonly=True,
+        help="Quantity taken off a cancelled customer balance and given back to the "
+        "order's normal invoicing.",
     )
 
     # === COMPUTE METHODS === #
@@ -54,12 +65,17 @@ class SaleOrderLine(models.Model):
     )
     def _compute_qty_to_invoice(self):
         """Quantities waiting on a customer balance, or waived, are not for Odoo's
-        own *Create invoice*: the consolidated invoice bills them."""
+        own *Create invoice*: the consolidated invoice bills them (what balances
+        invoiced already counts in ``qty_invoiced``, through the invoice lines).
+        Exactly, not floored at zero: a credit item (a quantity lowered after
+        billing) cancels out the refund Odoo would otherwise see to make."""
         res = super()._compute_qty_to_invoice()
         for line in self:
+            if line.state != "sale" or line.display_type:
+                continue
             on_balance = line._balance_pending_qty() + line.balance_waived_qty
-            if on_balance and line.qty_to_invoice > 0:
-                line.qty_to_invoice = max(line.qty_to_invoice - on_balance, 0.0)
+            if on_balance:
+                line.qty_to_invoice -= on_balance
         return res
 
     # === CRUD METHODS === #
@@ -68,7 +84,14 @@ class SaleOrderLine(models.Model):
         res = super().write(vals)
         if BOOKING_FIELDS.intersection(vals):
             self.filtered(
-                lambda line: line.state == "sale" and line.balance_line_ids
+                lambda line: (
+                    line.state == "sale"
+                    and (
+                        line.balance_line_ids
+                        or line.balance_waived_qty
+                        or line.balance_given_back_qty
+                    )
+                )
             )._balance_sync_items()
         return res
 
@@ -78,6 +101,24 @@ class SaleOrderLine(models.Model):
         self.ensure_one()
         return sum(
             item.quantity for item in self.balance_line_ids if item.state == "pending"
+        )
+
+    def _balance_target_qty(self):
+        """The quantity of this booking line that waits on a balance: what is
+        ordered, less what balances invoiced, what was waived and what was given
+        back to Odoo's own invoicing.
+
+        Every booked quantity is exactly one of: pending on a balance, invoiced
+        through a balance, waived, or invoiced (or to invoice) by Odoo."""
+        self.ensure_one()
+        billed = sum(
+            item.quantity for item in self.balance_line_ids if item.state == "invoiced"
+        )
+        return (
+            self.product_uom_qty
+            - billed
+            - self.balance_waived_qty
+            - self.balance_given_back_qty
         )
 
     def _is_balance_line(self):
@@ -120,6 +161,23 @@ class SaleOrderLine(models.Model):
             "sale_line_id": self.id,
         }
 
+    def _balance_shrink_set_aside(self, excess):
+        """Take ``excess`` off the waived, then the given back quantity (never
+        below zero); returns the target quantity that remains (negative when a
+        billed quantity must be credited)."""
+        self.ensure_one()
+        line = self.sudo()
+        waived = min(line.balance_waived_qty, excess)
+        given_back = min(line.balance_given_back_qty, excess - waived)
+        if waived or given_back:
+            line.write(
+                {
+                    "balance_waived_qty": line.balance_waived_qty - waived,
+                    "balance_given_back_qty": line.balance_given_back_qty - given_back,
+                }
+            )
+        return -(excess - waived - given_back)
+
     def _balance_sync_items(self):
         """Bring the pending items of confirmed bookings in line with the order
         line: quantity, price, taxes, service date. Items already invoiced stay as
@@ -128,22 +186,28 @@ class SaleOrderLine(models.Model):
         Item = self.env["customer.balance.line"]
         to_create = []
         for line in self:
-            items = line.balance_line_ids
-            billed = sum(item.quantity for item in items if item.state == "invoiced")
-            pending = items.filtered(lambda item: item.state == "pending")
-            quantity = line.product_uom_qty - billed - line.balance_waived_qty
+            pending = line.balance_line_ids.filtered(
+                lambda item: item.state == "pending"
+            )
+            quantity = line._balance_target_qty()
+            if line.product_uom_id.compare(quantity, 0.0) < 0:
+                # Booked less than was waived or given back: those shrink first;
+                # only a quantity billed through a balance gives a credit item.
+                quantity = line._balance_shrink_set_aside(-quantity)
             values = line._prepare_balance_line_values(quantity)
             if pending:
-                pending[1:].write({"state": "cancel"})
+                pending[1:]._cancel_with_booking()
                 if line.product_uom_id.compare(quantity, 0.0) == 0:
-                    pending[0].state = "cancel"
+                    pending[0]._cancel_with_booking()
                 else:
                     changed = {
                         field: value
                         for field, value in values.items()
                         if field not in ("sale_line_id", "origin", "origin_ref")
                     }
-                    pending[0].write(changed)
+                    pending[0].with_context(**{ORDER_SYNC_KEY: ORDER_SYNC}).write(
+                        changed
+                    )
             elif line.product_uom_id.compare(quantity, 0.0) != 0:
                 to_create.append(values)
         if to_create:

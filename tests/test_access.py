@@ -33,30 +33,75 @@ class TestAccess(CustomerBalanceCommon):
     def _visible(self, user, model="customer.balance"):
         return self.env[model].with_user(user).search([]).sudo()
 
-    def test_portal_user_reads_own_and_company_balances_only(self):
-        """Anna sees her own balance and Figma's, never Lisa's."""
+    def test_portal_user_reads_own_balances_only(self):
+        """Anna, a plain employee of Figma, reads her own balance, neither Figma's
+        (not even its total by RPC) nor Lisa's."""
+        self.assertEqual(self._visible(self.portal_anna), self.balance_anna)
+        self.balance_anna.with_user(self.portal_anna).check_access("read")
+        for balance in (self.balance_figma, self.balance_lisa):
+            with self.assertRaises(AccessError):
+                balance.with_user(self.portal_anna).check_access("read")
+            with self.assertRaises(AccessError):
+                balance.with_user(self.portal_anna).read(["amount_total"])
+
+    def test_portal_user_never_reads_a_colleague_own_balance(self):
+        """Ben works at Figma too, but Anna's personal balance is hers alone; Ben
+        reads his own items on Figma's balance, not the balance itself."""
+        self.assertFalse(self._visible(self.portal_ben))
+        self.assertEqual(
+            self._visible(self.portal_ben, "customer.balance.line"), self.item_figma
+        )
+        with self.assertRaises(AccessError):
+            self.balance_anna.with_user(self.portal_ben).read(["amount_total"])
+        with self.assertRaises(AccessError):
+            self.item_anna.with_user(self.portal_ben).read(["price_total"])
+
+    def test_portal_user_items_follow_balances(self):
+        """Anna reads the items of her own balance; Ben's item on Figma's balance
+        and Lisa's stay hidden from her."""
+        self.assertEqual(
+            self._visible(self.portal_anna, "customer.balance.line"), self.item_anna
+        )
+        for item in (self.item_lisa, self.item_figma):
+            with self.assertRaises(AccessError):
+                item.with_user(self.portal_anna).read(["price_total"])
+
+    def test_billing_contact_reads_company_balance(self):
+        """Figma's accountant marks Anna as billing contact: she reads Figma's
+        balance and all its items at once; unmarked, she loses them at once."""
+        self.anna.balance_billing_contact = True
         self.assertEqual(
             self._visible(self.portal_anna), self.balance_anna + self.balance_figma
         )
-        self.balance_anna.with_user(self.portal_anna).check_access("read")
-        with self.assertRaises(AccessError):
-            self.balance_lisa.with_user(self.portal_anna).check_access("read")
-        with self.assertRaises(AccessError):
-            self.balance_lisa.with_user(self.portal_anna).read(["amount_total"])
-
-    def test_portal_user_never_reads_a_colleague_own_balance(self):
-        """Ben works at Figma too, but Anna's personal balance is hers alone."""
-        self.assertEqual(self._visible(self.portal_ben), self.balance_figma)
-        with self.assertRaises(AccessError):
-            self.balance_anna.with_user(self.portal_ben).read(["amount_total"])
-
-    def test_portal_user_items_follow_balances(self):
         self.assertEqual(
             self._visible(self.portal_anna, "customer.balance.line"),
             self.item_anna + self.item_figma,
         )
-        with self.assertRaises(AccessError):
-            self.item_lisa.with_user(self.portal_anna).read(["price_total"])
+        self.assertAlmostEqual(
+            self.balance_figma.with_user(self.portal_anna).amount_total,
+            self.balance_figma.amount_total,
+        )
+        self.assertFalse(self._visible(self.portal_ben))
+        self.anna.balance_billing_contact = False
+        self.assertEqual(self._visible(self.portal_anna), self.balance_anna)
+
+    def test_invoice_address_is_a_billing_contact(self):
+        """Figma's invoice address has a portal login: it reads Figma's balance
+        and its items, never Lisa's."""
+        payable = self.env["res.partner"].create(
+            {"name": "Figma Payable", "type": "invoice", "parent_id": self.figma.id}
+        )
+        self.assertTrue(payable._balance_is_billing_contact())
+        self.assertFalse(self.anna._balance_is_billing_contact())
+        self.assertFalse(self.figma._balance_is_billing_contact())
+        user = new_test_user(
+            self.env,
+            login="figma.payable",
+            groups="base.group_portal",
+            partner_id=payable.id,
+        )
+        self.assertEqual(self._visible(user), self.balance_figma)
+        self.assertEqual(self._visible(user, "customer.balance.line"), self.item_figma)
 
     def test_portal_user_cannot_write(self):
         with self.assertRaises(AccessError):

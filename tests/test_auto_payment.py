@@ -1,62 +1,62 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from unittest import SkipTest
 from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.tests import tagged
-from odoo.tools import html2plaintext
 
-from .common import CustomerBalanceCommon, no_commit
+from odoo.addons.account_payment.tests.common import AccountPaymentCommon
+
+from .common import CustomerBalanceCommon
 
 PAID = ("paid", "in_payment")
+DECLINED = "The card was declined by the issuer."
 
 
 @tagged("post_install", "-at_install")
-class TestAutoPayment(CustomerBalanceCommon):
+class TestAutoPayment(CustomerBalanceCommon, AccountPaymentCommon):
     """Members who saved a card are charged when their consolidated invoice is
-    confirmed. Uses Odoo's ``payment_demo`` provider, whose tokens say how their
-    charges end (``make test`` installs it into the test database)."""
+    confirmed. Built on Odoo's payment test setup (``PaymentCommon``, through
+    ``account_payment``'s ``AccountPaymentCommon``): its dummy provider, with a
+    journal and payment method, stands for the card processor; each saved card says
+    how its charges end."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        demo = cls.env.ref("payment.payment_provider_demo", raise_if_not_found=False)
-        if not demo or demo.sudo().module_state != "installed":
-            raise SkipTest(
-                "payment_demo is not installed in the test database: make test "
-                "installs it."
-            )
         cls.company.write({"balance_auto_post": True, "balance_auto_pay": True})
-        Provider = cls.env["payment.provider"].sudo()
-        cls.provider = Provider.search(
-            [("code", "=", "demo"), ("company_id", "=", cls.company.id)], limit=1
-        ) or demo.sudo().copy({"company_id": cls.company.id})
-        cls.provider.state = "test"
         cls.Balance = cls.env["customer.balance"]
         cls.Item = cls.env["customer.balance.line"]
 
-    # === HELPERS === #
+    def setUp(self):
+        super().setUp()
+        # The card processor: a charge ends as the card says.
+        self.card_outcomes = outcomes = {}
 
-    def _token(self, partner, simulated_state, provider=None):
-        """A card ``partner`` saved, whose charges end ``simulated_state``."""
-        provider = provider or self.provider
-        return (
-            self.env["payment.token"]
-            .sudo()
-            .create(
-                {
-                    "provider_id": provider.id,
-                    "payment_method_id": self.env.ref(
-                        "payment_demo.payment_method_demo"
-                    ).id,
-                    "partner_id": partner.id,
-                    "payment_details": "4242",
-                    "provider_ref": f"demo-{partner.id}",
-                    "demo_simulated_state": simulated_state,
-                }
+        def send_payment_request(tx):
+            if outcomes.get(tx.token_id.id) == "done":
+                tx._set_done()
+            else:
+                tx._set_error(DECLINED)
+
+        self.startPatcher(
+            patch.object(
+                type(self.env["payment.transaction"]),
+                "_send_payment_request",
+                send_payment_request,
             )
         )
+
+    # === HELPERS === #
+
+    def _token(self, partner, outcome):
+        """A card ``partner`` saved, whose charges end ``outcome`` (done or
+        error)."""
+        token = self._create_token(
+            partner_id=partner.id, provider_ref=f"card-{partner.id}"
+        )
+        self.card_outcomes[token.id] = outcome
+        return token
 
     def _june_balance(self, partner=None):
         """``partner``'s (Anna's) June balance: desk days of 100.00 and 60.00 and
@@ -68,19 +68,12 @@ class TestAutoPayment(CustomerBalanceCommon):
         self.assertEqual(balance.amount_total, 241.5)
         return balance
 
-    def _bill_run(self):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
-            self.Balance._cron_consolidate_due()
-
     def _transactions(self, invoice):
         return (
             self.env["payment.transaction"]
             .sudo()
             .search([("invoice_ids", "in", invoice.ids)])
         )
-
-    def _chatter(self, record):
-        return html2plaintext("\n".join(record.message_ids.mapped("body")))
 
     # === TESTS === #
 
@@ -127,7 +120,7 @@ class TestAutoPayment(CustomerBalanceCommon):
         for record in (invoice, balance):
             chatter = self._chatter(record)
             self.assertIn("failed", chatter)
-            self.assertIn("demo payment status", chatter)
+            self.assertIn(DECLINED, chatter)
             self.assertIn("The invoice stays open", chatter)
         activity = invoice.activity_ids
         self.assertEqual(len(activity), 1)

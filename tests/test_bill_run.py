@@ -10,7 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import CustomerBalanceCommon, no_commit
+from .common import CustomerBalanceCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -36,21 +36,6 @@ class TestBillRun(CustomerBalanceCommon):
 
     # === HELPERS === #
 
-    def _new_item(self, partner, price_unit, service_date="2026-06-15", **vals):
-        """An item of ``partner`` created without a balance: it finds its own."""
-        return self.Item.create(
-            {
-                "partner_id": partner.id,
-                "product_id": self.desk.id,
-                "name": "Desk day",
-                "quantity": 1.0,
-                "price_unit": price_unit,
-                "tax_ids": [Command.set(self.tax_sale_a.ids)],
-                "service_date": service_date,
-                **vals,
-            }
-        )
-
     def _june_balances(self, partners, prices=(100.0, 20.0)):
         """A June balance per partner with a desk day at each of ``prices``,
         recorded on 15 June; returns the balances and all their items."""
@@ -62,10 +47,6 @@ class TestBillRun(CustomerBalanceCommon):
         balances = items.balance_id
         self.assertEqual(len(balances), len(partners))
         return balances, items
-
-    def _bill_run(self, **kwargs):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
-            self.Balance._cron_consolidate_due(**kwargs)
 
     def _invoices_of(self, balances):
         return self.Move.search([("balance_id", "in", balances.ids)])
@@ -96,8 +77,8 @@ class TestBillRun(CustomerBalanceCommon):
     def test_due_day_after_period_with_delay_zero(self):
         """Delay 0: Anna's June balance is due once June is over in Berlin. At
         23:59 on 30 June (21:59 UTC) the run bills nothing; at 00:01 on 1 July
-        (22:01 UTC, still 30 June in UTC) it bills June, dated 30 June, and
-        leaves her July balance alone."""
+        (22:01 UTC, still 30 June in UTC) it bills June, dated 1 July (the day
+        the invoice is made, in Berlin), and leaves her July balance alone."""
         with freeze_time("2026-06-15 10:00:00"):
             june_item = self._new_item(self.anna, 100.0)
             july_item = self._new_item(self.anna, 40.0, service_date="2026-07-02")
@@ -115,7 +96,8 @@ class TestBillRun(CustomerBalanceCommon):
             self.assertFalse(july._is_due())
             self._bill_run()
         self.assertEqual(june.state, "invoiced")
-        self.assertEqual(june.invoice_id.invoice_date, date(2026, 6, 30))
+        # Dated the day it is created: 1 July in Berlin.
+        self.assertEqual(june.invoice_id.invoice_date, date(2026, 7, 1))
         self.assertEqual(june.invoice_id.amount_total, 115.0)
         self.assertEqual(july.state, "open")
         self.assertEqual(july_item.state, "pending")
@@ -179,17 +161,31 @@ class TestBillRun(CustomerBalanceCommon):
         self.assertEqual(set(invoices.mapped("amount_total")), {138.0})
 
     def test_batches(self):
-        """With batches of 2, the first call bills the two earliest of the five
-        due balances; two more calls (the cron re-running itself while progress
-        is reported) bill the rest, once each."""
+        """With batches of 2, the scheduler calls the bill run three times (it
+        calls it again while progress is reported): two, two, then the last of
+        the five due balances, once each, earliest first. The three calls are one
+        run record."""
         balances, items = self._june_balances(self.members)
-        with freeze_time("2026-07-01 08:00:00"):
-            self._bill_run(batch_size=2)
-            self.assertEqual(len(self._invoices_of(balances)), 2)
-            self._bill_run(batch_size=2)
-            self._bill_run(batch_size=2)
-            self._bill_run(batch_size=2)
+        BalanceModel = type(self.Balance)
+        bill = BalanceModel._bill_due_balances
+        batches = []
+
+        def counting_bill(records, run, on_progress=None):
+            batches.append(records.ids)
+            return bill(records, run, on_progress=on_progress)
+
+        with (
+            freeze_time("2026-07-01 08:00:00"),
+            patch.object(BalanceModel, "_bill_due_balances", counting_bill),
+        ):
+            run = self._bill_run(batch_size=2)
+        self.assertEqual([len(batch) for batch in batches], [2, 2, 1])
+        self.assertEqual([id_ for batch in batches for id_ in batch], balances.ids)
         self._assert_billed_once(balances, items)
+        self.assertEqual(self.env["customer.balance.run"].search_count([]), 1)
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.billed_count, 5)
+        self.assertEqual(run.invoice_ids, self._invoices_of(balances))
 
     # === FAILURES === #
 
@@ -242,7 +238,7 @@ class TestBillRun(CustomerBalanceCommon):
             self._bill_run()
         self.assertFalse(ben.billing_error)
         self._assert_billed_once(balances, items)
-        self.assertEqual(ben.invoice_id.invoice_date, date(2026, 6, 30))
+        self.assertEqual(ben.invoice_id.invoice_date, date(2026, 7, 2))
 
     def test_failing_invoice_creation_rolls_back(self):
         """Lisa's invoice cannot be created (her payment terms were deleted behind
@@ -327,6 +323,112 @@ class TestBillRun(CustomerBalanceCommon):
         self.assertEqual(
             set(self._invoices_of(balances).mapped("amount_total")), {143.75}
         )
+        # The dead run stayed "running"; the next one resumed it: one record.
+        run = self.env["customer.balance.run"].search([])
+        self.assertEqual(len(run), 1)
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.billed_count, 5)
+        self.assertEqual(run.invoice_ids, self._invoices_of(balances))
+
+    # === THE RUN RECORD === #
+
+    def test_run_record_counts_each_outcome(self):
+        """The run of 1 July, minimum invoice 50.00: Anna's 138.00 is billed,
+        Ben's fails (his invoice address has no country), Lisa's 34.50 is carried
+        into July, Member 1's booking and goodwill credit net to zero (closed),
+        Member 2's credit becomes a credit note of 69.00 and Member 3's balance in
+        euros an invoice of 230.00. The run record counts each outcome, links the
+        invoices and Ben's balance with its reason, totals per currency (credit
+        notes negative), and ends *failed*: the balances list warns about it."""
+        self.company.balance_min_amount = 50.0
+        euro = self.setup_other_currency("EUR")
+        anna = self._balance(self.anna)
+        self._item(anna, 100.0)
+        self._item(anna, 20.0)
+        ben = self._balance(self.ben)
+        self._item(ben, 100.0)
+        lisa = self._balance(self.lisa)
+        self._item(lisa, 30.0)
+        netted = self._balance(self.members[0])
+        self._item(netted, 100.0)
+        self._item(netted, -100.0)
+        credit = self._balance(self.members[1])
+        self._item(credit, -60.0)
+        in_euros = self._balance(self.members[2], currency_id=euro.id)
+        self._item(in_euros, 200.0)
+        BalanceModel = type(self.Balance)
+        consolidate = BalanceModel._consolidate
+
+        def failing_consolidate(records):
+            if ben in records:
+                raise UserError(self.env._("Ben's invoice address has no country."))
+            return consolidate(records)
+
+        with (
+            freeze_time("2026-07-01 08:00:00"),
+            patch.object(BalanceModel, "_consolidate", failing_consolidate),
+            mute_logger("odoo.addons.customer_balance.models.customer_balance"),
+        ):
+            run = self._bill_run()
+
+        invoices = (anna | credit | in_euros).invoice_id
+        self.assertEqual(len(invoices), 3)
+        self.assertEqual(run.trigger, "cron")
+        self.assertEqual(run.state, "failed")
+        self.assertTrue(run.date_end)
+        self.assertGreaterEqual(run.duration, 0.0)
+        self.assertEqual(
+            (run.billed_count, run.closed_count, run.carried_count, run.failed_count),
+            (3, 1, 1, 1),
+        )
+        self.assertEqual(run.invoice_ids, invoices)
+        self.assertEqual(run.failed_balance_ids, ben)
+        failed = run.line_ids.filtered(lambda line: line.outcome == "failed")
+        self.assertEqual(failed.error, "Ben's invoice address has no country.")
+        carried = run.line_ids.filtered(lambda line: line.outcome == "carried")
+        self.assertEqual(carried.balance_id, lisa)
+        self.assertEqual(carried.carried_to_id.carried_from_id, lisa)
+        self.assertEqual(credit.invoice_id.move_type, "out_refund")
+        self.assertEqual(run._get_invoice_totals(), {self.currency: 69.0, euro: 230.0})
+        self.assertIn("230.00", run.invoice_totals)
+        self.assertIn("69.00", run.invoice_totals)
+        self.assertTrue(anna.bill_run_last_failed)
+
+        # Ben's cause is fixed and he is retried: the next run bills him alone
+        # and ends done; the warning goes away.
+        ben.action_retry_billing()
+        with freeze_time("2026-07-02 08:00:00"):
+            second = self._bill_run()
+        self.assertNotEqual(second, run)
+        self.assertEqual(second.state, "done")
+        self.assertEqual((second.billed_count, second.failed_count), (1, 0))
+        self.assertEqual(second.invoice_ids, ben.invoice_id)
+        ben.invalidate_recordset(["bill_run_last_failed"])
+        self.assertFalse(ben.bill_run_last_failed)
+
+    def test_run_with_nothing_due_is_recorded(self):
+        """A bill run with nothing due is recorded too, done, with nothing in it:
+        the record shows the scheduler ran."""
+        with freeze_time("2026-06-15 08:00:00"):
+            self._new_item(self.anna, 100.0)
+            run = self._bill_run()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(
+            (run.billed_count, run.carried_count, run.failed_count), (0, 0, 0)
+        )
+        self.assertFalse(run.invoice_ids)
+        self.assertFalse(run.invoice_totals)
+
+    def test_stuck_run_warns(self):
+        """A run still *running* a day after it started (its worker died and no
+        run resumed it since) shows the warning on the balances."""
+        with freeze_time("2026-06-15 10:00:00"):
+            balance = self._new_item(self.anna, 100.0).balance_id
+            self.env["customer.balance.run"].sudo().create({"trigger": "cron"})
+            self.assertFalse(balance.bill_run_last_failed)
+        with freeze_time("2026-06-16 11:00:00"):
+            balance.invalidate_recordset(["bill_run_last_failed"])
+            self.assertTrue(balance.bill_run_last_failed)
 
     # === SCALE === #
 

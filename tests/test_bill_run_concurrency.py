@@ -5,6 +5,7 @@ from contextlib import closing
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
+from psycopg2 import errors as pg_errors
 
 from odoo import SUPERUSER_ID, Command, api, sql_db
 from odoo.modules.registry import Registry
@@ -66,11 +67,24 @@ class TestBillRunConcurrency(BaseCase):
             cr.commit()  # pylint: disable=invalid-commit
             self.partner_ids = partners.ids
             self.company_id = company.id
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM customer_balance_run")
+            self.last_run_id = cr.fetchone()[0]
         self.addCleanup(self._remove_data)
 
     def _remove_data(self):
         with closing(self._cursor()) as cr:
             env = self._env(cr)
+            orders = env["sale.order"].search([("partner_id", "in", self.partner_ids)])
+            if orders:
+                invoices = orders.invoice_ids
+                invoices.filtered(lambda move: move.state == "posted").button_draft()
+                cr.execute(
+                    "DELETE FROM customer_balance_line WHERE sale_line_id IN %s",
+                    [tuple(orders.order_line.ids)],
+                )
+                env.invalidate_all()
+                orders._action_cancel()
+                orders.unlink()
             balances = env["customer.balance"].search(
                 [("partner_id", "in", self.partner_ids)]
             )
@@ -86,6 +100,10 @@ class TestBillRunConcurrency(BaseCase):
                 cr.execute(
                     "DELETE FROM customer_balance WHERE id IN %s", [tuple(balances.ids)]
                 )
+            # The bill run records of the two runs (their outcomes go with them).
+            cr.execute(
+                "DELETE FROM customer_balance_run WHERE id > %s", [self.last_run_id]
+            )
             env.invalidate_all()
             env["res.partner"].browse(self.partner_ids).unlink()
             settings = dict(self.saved_settings)
@@ -151,3 +169,208 @@ class TestBillRunConcurrency(BaseCase):
             sorted(len(workers) for workers in billed_by.values()),
             [1] * self.BALANCES,
         )
+
+    # === AN ITEM ADDED WHILE THE BILL RUN BILLS ITS BALANCE === #
+
+    def _add_charge(self, env, kind, amount):
+        """Record a charge for the first partner's due balance (last month): a
+        manual item of ``amount`` (0.00 included), or a booking whose service
+        started last month."""
+        company = env["res.company"].browse(self.company_id)
+        day = date_utils.start_of(
+            company._balance_today() - relativedelta(months=1), "month"
+        ) + relativedelta(days=10)
+        partner = env["res.partner"].browse(self.partner_ids[0])
+        if kind == "order":
+            product = env["product.product"].create(
+                {
+                    "name": "Concurrent desk",
+                    "type": "service",
+                    "list_price": amount,
+                    "invoice_policy": "order",
+                    "taxes_id": [Command.clear()],
+                    "balance_invoice_timing": "start",
+                }
+            )
+            order = env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "price_unit": amount,
+                                "service_start": f"{day} 09:00:00",
+                            }
+                        )
+                    ],
+                }
+            )
+            order.action_confirm()
+            return order.order_line.balance_line_ids
+        return env["customer.balance.line"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "currency_id": company.currency_id.id,
+                "name": "Late charge",
+                "price_unit": amount,
+                "service_date": day,
+                "tax_ids": [Command.clear()],
+            }
+        )
+
+    def _due_balance_id(self):
+        with closing(self._cursor()) as cr:
+            env = self._env(cr)
+            return (
+                env["customer.balance"]
+                .search(
+                    [("partner_id", "=", self.partner_ids[0]), ("state", "=", "open")]
+                )
+                .id
+            )
+
+    def _bill_run(self):
+        with closing(self._cursor()) as cr:
+            self._env(cr)["customer.balance"]._cron_consolidate_due(batch_size=50)
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def _check_outcome(self, item_id, balance_id):
+        """The item is on the balance's invoice, or pending on an open balance;
+        never pending on a billed balance."""
+        with closing(self._cursor()) as cr:
+            env = self._env(cr)
+            item = env["customer.balance.line"].browse(item_id)
+            balance = env["customer.balance"].browse(balance_id)
+            self.assertEqual(balance.state, "invoiced")
+            if item.state == "invoiced":
+                self.assertEqual(item.invoice_id, balance.invoice_id)
+            else:
+                self.assertEqual(item.state, "pending")
+                self.assertEqual(item.balance_id.state, "open")
+                self.assertNotEqual(item.balance_id, balance)
+            cr.execute(
+                """SELECT count(*) FROM customer_balance_line line
+                     JOIN customer_balance balance ON balance.id = line.balance_id
+                    WHERE line.state = 'pending' AND balance.state != 'open'"""
+            )
+            self.assertEqual(cr.fetchone()[0], 0)
+            return item.state
+
+    def _race_bill_run_commits_first(self, kind, amount):
+        """The charge's transaction starts (sees the balance open), the bill run
+        bills and commits, then the charge is recorded and committed: its write
+        on the balance row fails with a serialization error, the request is
+        retried (as Odoo retries it) and the item waits on an open balance."""
+        balance_id = self._due_balance_id()
+        started, billed = threading.Event(), threading.Event()
+        result, failures = {}, []
+
+        def charge():
+            try:
+                for _attempt in range(3):
+                    with closing(self._cursor()) as cr:
+                        env = self._env(cr)
+                        # Reading starts the transaction: its snapshot sees the
+                        # balance open.
+                        result["seen"] = (
+                            env["customer.balance"].browse(balance_id).state
+                        )
+                        started.set()
+                        billed.wait(timeout=60)
+                        try:
+                            result["item"] = self._add_charge(env, kind, amount).id
+                            env.flush_all()
+                            cr.commit()  # pylint: disable=invalid-commit
+                            return
+                        except pg_errors.SerializationFailure:
+                            result["retried"] = True
+                            cr.rollback()
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                failures.append(error)
+
+        def bill_run():
+            try:
+                started.wait(timeout=60)
+                self._bill_run()
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                failures.append(error)
+            finally:
+                billed.set()
+
+        threads = [threading.Thread(target=charge), threading.Thread(target=bill_run)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertFalse(failures)
+        self.assertTrue(result.get("retried"), "the stale charge was not refused")
+        self.assertEqual(self._check_outcome(result["item"], balance_id), "pending")
+
+    def _race_charge_commits_first(self, kind, amount):
+        """The charge is recorded (its transaction holds the balance row) while
+        the bill run runs: the bill run skips the locked balance; once the charge
+        is committed, the next bill run bills it with the item on the invoice."""
+        balance_id = self._due_balance_id()
+        added, billed = threading.Event(), threading.Event()
+        result, failures = {}, []
+
+        def charge():
+            try:
+                with closing(self._cursor()) as cr:
+                    env = self._env(cr)
+                    result["item"] = self._add_charge(env, kind, amount).id
+                    env.flush_all()
+                    added.set()
+                    billed.wait(timeout=60)
+                    cr.commit()  # pylint: disable=invalid-commit
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                failures.append(error)
+            finally:
+                added.set()
+
+        def bill_run():
+            try:
+                added.wait(timeout=60)
+                self._bill_run()
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                failures.append(error)
+            finally:
+                billed.set()
+
+        threads = [threading.Thread(target=charge), threading.Thread(target=bill_run)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertFalse(failures)
+        with closing(self._cursor()) as cr:
+            balance = self._env(cr)["customer.balance"].browse(balance_id)
+            self.assertEqual(balance.state, "open", "billed without the new item")
+        self._bill_run()
+        self.assertEqual(self._check_outcome(result["item"], balance_id), "invoiced")
+
+    def test_zero_charge_while_billing_bill_run_first(self):
+        """A 0.00 charge (no stored total changes) recorded on a stale view of the
+        balance the bill run just billed: it ends pending on an open balance."""
+        self._race_bill_run_commits_first("manual", 0.0)
+
+    def test_zero_charge_while_billing_charge_first(self):
+        """A 0.00 charge committed while the bill run runs: it ends on the
+        invoice."""
+        self._race_charge_commits_first("manual", 0.0)
+
+    def test_charge_while_billing_bill_run_first(self):
+        """A 12.50 charge, bill run first: pending on an open balance."""
+        self._race_bill_run_commits_first("manual", 12.5)
+
+    def test_order_confirmed_while_billing_bill_run_first(self):
+        """An order confirmed on a stale view of the balance the bill run just
+        billed: its item ends pending on an open balance."""
+        self._race_bill_run_commits_first("order", 40.0)
+
+    def test_order_confirmed_while_billing_order_first(self):
+        """An order confirmed (not yet committed) while the bill run runs: the
+        balance is billed afterwards with the booking on its invoice."""
+        self._race_charge_commits_first("order", 40.0)

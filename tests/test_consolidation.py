@@ -25,25 +25,6 @@ class TestConsolidation(CustomerBalanceCommon):
 
     # === HELPERS === #
 
-    def _new_item(self, partner, price_unit, service_date="2026-06-15", **vals):
-        """An item of ``partner`` created without a balance: it finds its own."""
-        return self.Item.create(
-            {
-                "partner_id": partner.id,
-                "product_id": self.desk.id,
-                "name": "Desk day",
-                "quantity": 1.0,
-                "price_unit": price_unit,
-                "tax_ids": [Command.set(self.tax_sale_a.ids)],
-                "service_date": service_date,
-                **vals,
-            }
-        )
-
-    def _bill_run(self):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
-            self.Balance._cron_consolidate_due()
-
     def _product_lines(self, invoice):
         return invoice.invoice_line_ids.filtered(
             lambda line: line.display_type == "product"
@@ -60,9 +41,6 @@ class TestConsolidation(CustomerBalanceCommon):
             )
             for line in invoice.invoice_line_ids.sorted("sequence")
         ]
-
-    def _messages(self, record):
-        return "\n".join(record.message_ids.mapped("body"))
 
     # === TOTALS TO THE CENT === #
 
@@ -167,11 +145,13 @@ class TestConsolidation(CustomerBalanceCommon):
     @freeze_time("2026-07-02 10:00:00")
     def test_invoice_date_is_billing_date_when_due(self):
         """Billed on 2 July, after its billing date of 30 June: the invoice is dated
-        30 June, the billing date, not the day the job ran."""
+        2 July, the day it is created, never back-dated into the billed period
+        (DESIGN 5.5); the period stays on it as its origin."""
         balance = self._balance(self.anna)
         self._item(balance, 100.0)
         invoice = balance._consolidate()
-        self.assertEqual(invoice.invoice_date, date(2026, 6, 30))
+        self.assertEqual(invoice.invoice_date, date(2026, 7, 2))
+        self.assertEqual(invoice.invoice_origin, balance.name)
 
     @freeze_time("2026-06-20 10:00:00")
     def test_sections_per_contact(self):
@@ -314,17 +294,27 @@ class TestConsolidation(CustomerBalanceCommon):
     @freeze_time("2026-06-10 10:00:00")
     def test_threshold_bills_at_once_and_opens_new_balance(self):
         """Threshold 200.00: Anna's first desk day (115.00 with tax) waits; the
-        second brings her June balance to 230.00 and bills it at once, dated today;
-        a third desk day on 20 June opens a new open balance for the same June
-        period."""
+        second brings her June balance to 230.00: recording it bills nothing, the
+        chatter says the threshold is reached and the bill run is triggered, which
+        bills it, dated today; a third desk day on 20 June opens a new open balance
+        for the same June period."""
         self.company.balance_threshold_amount = 200.0
         first = self._new_item(self.anna, 100.0, service_date="2026-06-05")
         june = first.balance_id
         self.assertEqual((june.state, june.amount_total), ("open", 115.0))
+        cron = self.env.ref("customer_balance.ir_cron_consolidate_due")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
 
         second = self._new_item(self.anna, 100.0, service_date="2026-06-08")
 
         self.assertEqual(second.balance_id, june)
+        self.assertEqual(june.state, "open")
+        self.assertIn("threshold", self._messages(june))
+        self.assertGreater(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers,
+        )
+        self._bill_run()
         self.assertEqual(june.state, "invoiced")
         invoice = june.invoice_id
         self.assertEqual(invoice.amount_total, 230.0)
@@ -351,7 +341,8 @@ class TestConsolidation(CustomerBalanceCommon):
         """Minimum 50.00: Lisa's June (one 20.00 desk day, 23.00) is carried to July
         on 1 July; July (plus 10.00, 34.50) is still short on 1 August and goes to
         August with June's item; August's 30.00 brings it to 69.00, billed on
-        1 September once, with all three items, dated 31 August."""
+        1 September once, with all three items, dated 1 September (the day it is
+        created)."""
         self.company.balance_min_amount = 50.0
         with freeze_time("2026-06-15 10:00:00"):
             june_item = self._new_item(self.lisa, 20.0, service_date="2026-06-15")
@@ -397,7 +388,7 @@ class TestConsolidation(CustomerBalanceCommon):
         self.assertEqual(august.state, "invoiced")
         self.assertEqual(self.Move.search([("partner_id", "=", self.lisa.id)]), invoice)
         self.assertEqual(invoice.amount_total, 69.0)
-        self.assertEqual(invoice.invoice_date, date(2026, 8, 31))
+        self.assertEqual(invoice.invoice_date, date(2026, 9, 1))
         self.assertEqual(items.mapped("state"), ["invoiced"] * 3)
         self.assertEqual(items.invoice_line_id, self._product_lines(invoice))
 
@@ -650,6 +641,7 @@ class TestConsolidation(CustomerBalanceCommon):
         June balance, which now shows all three (287.50)."""
         self.company.balance_threshold_amount = 200.0
         early = self._new_item(self.anna, 100.0) | self._new_item(self.anna, 100.0)
+        self._bill_run()
         billed = early.balance_id
         invoice = billed.invoice_id
         self.assertTrue(invoice)

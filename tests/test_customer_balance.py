@@ -51,7 +51,7 @@ class TestCustomerBalance(CustomerBalanceCommon):
         june = self._balance(self.anna)
         self._balance(self.ben)
         self._balance(self.anna, period_start="2026-07-01", period_end="2026-07-31")
-        june.write({"state": "cancel"})
+        june._cancel("Closed")
         june.flush_recordset()
         self._balance(self.anna)  # June again, the first one is no longer open
         self._balance(
@@ -87,7 +87,7 @@ class TestCustomerBalance(CustomerBalanceCommon):
         self._item(balance, 50.0, partner=self.ben)
         credit = self._item(balance, -30.0)
         cancelled = self._item(balance, 999.0)
-        cancelled.state = "cancel"
+        cancelled._waive()
         tax_rate = self.tax_sale_a.amount / 100
         self.assertAlmostEqual(balance.amount_untaxed, 120.0)
         self.assertAlmostEqual(balance.amount_tax, round(120.0 * tax_rate, 2))
@@ -124,7 +124,7 @@ class TestCustomerBalance(CustomerBalanceCommon):
 
     def test_invoiced_balance_cannot_be_deleted(self):
         balance = self._balance(self.anna)
-        balance.state = "invoiced"
+        balance._consolidate()  # nothing to bill: closed as invoiced
         with self.assertRaisesRegex(UserError, "invoiced cannot be deleted"):
             balance.unlink()
 
@@ -141,7 +141,7 @@ class TestCustomerBalance(CustomerBalanceCommon):
             }
         )
         self.env.cr.flush()
-        balance.write({"state": "cancel"})
+        balance._cancel("Closed")
         self.env.flush_all()
         self.env.cr.flush()  # tracking values are written before commit
         tracked = balance.message_ids.tracking_value_ids.filtered(
@@ -178,7 +178,7 @@ class TestCustomerBalance(CustomerBalanceCommon):
             self.anna, period_start="2026-04-01", period_end="2026-04-30"
         )
         self._item(done, 1000.0, tax_ids=[Command.clear()])
-        done.state = "cancel"
+        done._cancel("Closed")
         self.assertEqual(self.anna.balance_count, 3)
         self.assertAlmostEqual(self.anna.balance_open_amount, 150.0)
         found = self.env["res.partner"].search(

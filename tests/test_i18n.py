@@ -34,7 +34,20 @@ class TestTranslations(TransactionCase):
     def _exported_msgids(self):
         buffer = io.BytesIO()
         trans_export(None, ["customer_balance"], buffer, "po", self.env)
-        return _msgids(buffer.getvalue().decode())
+        # The integration addons live in the repository's integrations/ folder,
+        # inside the main addon's folder: Odoo's export counts their code strings
+        # as the main addon's. They are the integration addons' own strings.
+        entries = [
+            entry
+            for entry in buffer.getvalue().decode().split("\n\n")
+            if not all(
+                "/integrations/" in line
+                for line in entry.splitlines()
+                if line.startswith("#: ")
+            )
+            or "#: " not in entry
+        ]
+        return _msgids("\n\n".join(entries))
 
     def test_pot_in_sync_with_code(self):
         """Every user-facing string of the module is in i18n/customer_balance.pot

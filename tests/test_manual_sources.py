@@ -4,7 +4,6 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
-from odoo.tools import html2plaintext
 
 from .common import CustomerBalanceCommon
 
@@ -23,12 +22,6 @@ class TestManualSources(CustomerBalanceCommon):
         )
 
     # === HELPERS === #
-
-    def _chatter(self, record):
-        """The plain text of all messages of ``record``, newest first."""
-        record.invalidate_recordset(["message_ids"])
-        bodies = record.message_ids.mapped("body")
-        return "\n".join(html2plaintext(body) for body in bodies if body)
 
     def _invoices(self, action):
         """The invoices an *Invoice Now* action opens."""
@@ -209,8 +202,8 @@ class TestManualSources(CustomerBalanceCommon):
     @freeze_time("2026-06-10 10:00:00")
     def test_move_reaching_the_threshold_bills_the_target(self):
         """Items moved onto a balance count like items added to it: when its
-        total reaches the billing threshold it is billed at once, the source
-        stays open."""
+        total reaches the billing threshold the bill run bills it (the move
+        itself bills nothing), the source stays open."""
         self.company.balance_threshold_amount = 100.0
         source = self._balance(self.anna)
         target = self._balance(self.ben)
@@ -221,6 +214,11 @@ class TestManualSources(CustomerBalanceCommon):
         with self._move_form(mover) as form:
             form.balance_id = target
         form.record.action_move()
+        self.assertEqual(target.state, "open")
+        self.assertIn("threshold", self._chatter(target))
+        cron = self.env.ref("customer_balance.ir_cron_consolidate_due")
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
 
         self.assertEqual(target.state, "invoiced")
         self.assertEqual(mover.state, "invoiced")
@@ -386,7 +384,8 @@ class TestManualSources(CustomerBalanceCommon):
 
     def test_delete_pending_item(self):
         """Deleting a pending item drops the balance total by its amount and
-        leaves a message naming it on the balance."""
+        leaves a message naming it on the balance; the item kept, once invoiced,
+        can be neither deleted nor changed."""
         balance = self._balance(self.anna)
         kept = self._item(balance, 40.0)
         removed = self._item(balance, 60.0, name="Projector rental")
@@ -403,6 +402,11 @@ class TestManualSources(CustomerBalanceCommon):
         self.assertIn("Items removed", chatter)
         self.assertIn("Projector rental", chatter)
         self.assertIn("60.00", chatter)
+        kept.action_invoice_now()
+        with self.assertRaisesRegex(UserError, "invoiced item cannot be deleted"):
+            kept.unlink()
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            kept.price_unit = 1.0
 
     def test_invoiced_item_cannot_be_deleted_or_edited(self):
         """An invoiced item can neither be deleted nor have what makes it an item
@@ -429,7 +433,7 @@ class TestManualSources(CustomerBalanceCommon):
         self.assertTrue(item.exists())
         self.assertEqual(item.state, "invoiced")
         self.assertEqual(item.invoice_line_id, invoice_line)
-        self.assertEqual(item.balance_id, balance)
+        self.assertFalse(item.balance_id)  # invoiced on its own: off the balance
         self.assertEqual(item.partner_id, self.anna)
         self._assert_amount(item.price_subtotal, 25.0)
 

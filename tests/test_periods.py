@@ -3,7 +3,6 @@ from datetime import date, datetime
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import CustomerBalanceCommon
@@ -25,20 +24,13 @@ class TestPeriods(CustomerBalanceCommon):
 
     # === HELPERS === #
 
-    def _new_item(self, partner, service_date, price_unit=100.0, **vals):
-        """A desk day of ``partner`` created without a balance: it finds its own."""
-        return self.Item.create(
-            {
-                "partner_id": partner.id,
-                "product_id": self.desk.id,
-                "name": "Desk day",
-                "quantity": 1.0,
-                "price_unit": price_unit,
-                "tax_ids": [Command.set(self.tax_sale_a.ids)],
-                "service_date": service_date,
-                **vals,
-            }
-        )
+    def _partner_items(self, partner, kind):
+        """The items the partner form's Upcoming / Scheduled button lists."""
+        method = {
+            "upcoming": partner.action_view_upcoming_items,
+            "scheduled": partner.action_view_scheduled_items,
+        }[kind]
+        return self.Item.search(method()["domain"])
 
     def _new_member(self, name):
         return self.env["res.partner"].create({"name": name})
@@ -198,8 +190,8 @@ class TestPeriods(CustomerBalanceCommon):
             with self.subTest(tz=tz):
                 self._set_company(tz, balance_period="week")
                 member = self._new_member(f"Member in {tz}")
-                sunday = self._new_item(member, self._local(before))
-                monday = self._new_item(member, self._local(after))
+                sunday = self._new_item(member, service_date=self._local(before))
+                monday = self._new_item(member, service_date=self._local(after))
                 self.assertEqual(self._period(sunday.balance_id), week_before)
                 self.assertEqual(self._period(monday.balance_id), week_after)
                 self.assertEqual(sunday.balance_id.period_type, "week")
@@ -236,7 +228,7 @@ class TestPeriods(CustomerBalanceCommon):
                 with self.subTest(tz=tz, kind=kind):
                     self._set_company(tz, balance_period=kind)
                     member = self._new_member(f"{kind} member in {tz}")
-                    item = self._new_item(member, self._local(utc))
+                    item = self._new_item(member, service_date=self._local(utc))
                     balance = item.balance_id
                     self.assertEqual(self._period(balance), bounds)
                     self.assertEqual(balance.period_type, kind)
@@ -251,10 +243,10 @@ class TestPeriods(CustomerBalanceCommon):
         start = "2026-05-31 22:30:00"
         self._set_company(BERLIN)
         berlin_day = self._local(start)
-        berlin_item = self._new_item(self.anna, berlin_day)
+        berlin_item = self._new_item(self.anna, service_date=berlin_day)
         self._set_company(NEW_YORK)
         new_york_day = self._local(start)
-        new_york_item = self._new_item(self.ben, new_york_day)
+        new_york_item = self._new_item(self.ben, service_date=new_york_day)
 
         self.assertEqual(berlin_day, date(2026, 6, 1))
         self.assertEqual(new_york_day, date(2026, 5, 31))
@@ -273,8 +265,8 @@ class TestPeriods(CustomerBalanceCommon):
         """Manual periods: one open balance per customer with neither period nor
         billing date, whatever the service dates; never scheduled."""
         self._set_company(balance_period="manual", balance_billing_delay=3)
-        first = self._new_item(self.anna, "2026-06-15")
-        later = self._new_item(self.anna, "2027-02-01")
+        first = self._new_item(self.anna, service_date="2026-06-15")
+        later = self._new_item(self.anna, service_date="2027-02-01")
         balance = first.balance_id
         self.assertEqual(later.balance_id, balance)
         self.assertEqual(balance.period_type, "manual")
@@ -303,13 +295,15 @@ class TestPeriods(CustomerBalanceCommon):
             with self.subTest(kind=kind):
                 self._set_company(balance_period=kind, balance_billing_delay=3)
                 member = self._new_member(f"{kind} member")
-                balance = self._new_item(member, "2026-06-13").balance_id
+                balance = self._new_item(member, service_date="2026-06-13").balance_id
                 self.assertEqual(
                     (balance.period_start, balance.period_end, balance.billing_date),
                     (start, end, billing),
                 )
         self._set_company(balance_period="month", balance_billing_delay=0)
-        balance = self._new_item(self._new_member("No delay"), "2026-06-13").balance_id
+        balance = self._new_item(
+            self._new_member("No delay"), service_date="2026-06-13"
+        ).balance_id
         self.assertEqual(balance.billing_date, date(2026, 6, 30))
         self.assertEqual(balance.invoice_creation_date, date(2026, 7, 1))
 
@@ -319,8 +313,8 @@ class TestPeriods(CustomerBalanceCommon):
         June balance, scheduled until 1 June (Berlin time), on the upcoming invoice
         during June and billed on 2 July; an April booking is not scheduled."""
         self._set_company(balance_billing_delay=2)
-        june_item = self._new_item(self.anna, "2026-06-13")
-        april_item = self._new_item(self.anna, "2026-04-20")
+        june_item = self._new_item(self.anna, service_date="2026-06-13")
+        april_item = self._new_item(self.anna, service_date="2026-04-20")
         june = june_item.balance_id
         april = april_item.balance_id
 
@@ -335,8 +329,8 @@ class TestPeriods(CustomerBalanceCommon):
             ),
             june,
         )
-        self.assertEqual(self.anna.balance_scheduled_line_ids, june_item)
-        self.assertEqual(self.anna.balance_upcoming_line_ids, april_item)
+        self.assertEqual(self._partner_items(self.anna, "scheduled"), june_item)
+        self.assertEqual(self._partner_items(self.anna, "upcoming"), april_item)
 
         with freeze_time("2026-05-31 21:59:00"):  # 23:59 in Berlin
             june.invalidate_recordset(["is_scheduled"])
@@ -345,9 +339,9 @@ class TestPeriods(CustomerBalanceCommon):
             june.invalidate_recordset(["is_scheduled"])
             self.anna.invalidate_recordset()
             self.assertFalse(june.is_scheduled)
-            self.assertFalse(self.anna.balance_scheduled_line_ids)
+            self.assertFalse(self._partner_items(self.anna, "scheduled"))
             self.assertEqual(
-                self.anna.balance_upcoming_line_ids, june_item | april_item
+                self._partner_items(self.anna, "upcoming"), june_item | april_item
             )
 
     # === SETTINGS CHANGED MID-CYCLE === #
@@ -359,15 +353,15 @@ class TestPeriods(CustomerBalanceCommon):
         still goes to June; 1 July opens a week clipped to 1-5 July (the natural
         week starts on Monday 29 June); 6 July opens the full week 6-12 July. No
         overlap, no gap."""
-        june = self._new_item(self.anna, "2026-06-15").balance_id
+        june = self._new_item(self.anna, service_date="2026-06-15").balance_id
         self.assertEqual(june.billing_date, date(2026, 6, 30))
 
         self._set_company(balance_period="week", balance_billing_delay=2)
-        last_june_day = self._new_item(self.anna, "2026-06-30")
-        monday = self._new_item(self.anna, "2026-06-29")
-        first_july_day = self._new_item(self.anna, "2026-07-01")
-        sunday = self._new_item(self.anna, "2026-07-05")
-        next_week = self._new_item(self.anna, "2026-07-06")
+        last_june_day = self._new_item(self.anna, service_date="2026-06-30")
+        monday = self._new_item(self.anna, service_date="2026-06-29")
+        first_july_day = self._new_item(self.anna, service_date="2026-07-01")
+        sunday = self._new_item(self.anna, service_date="2026-07-05")
+        next_week = self._new_item(self.anna, service_date="2026-07-06")
 
         self.assertEqual(last_june_day.balance_id, june)
         self.assertEqual(monday.balance_id, june)
@@ -397,15 +391,15 @@ class TestPeriods(CustomerBalanceCommon):
         July days between the weeks get a balance of their own (6 - 12 July) and the
         rest of July starts on 20 July."""
         self._set_company(balance_period="week")
-        week_a = self._new_item(self.anna, "2026-07-01").balance_id
-        week_b = self._new_item(self.anna, "2026-07-14").balance_id
+        week_a = self._new_item(self.anna, service_date="2026-07-01").balance_id
+        week_b = self._new_item(self.anna, service_date="2026-07-14").balance_id
         self.assertEqual(self._period(week_a), (date(2026, 6, 29), date(2026, 7, 5)))
 
         self._set_company(balance_period="month", balance_billing_delay=1)
-        june = self._new_item(self.anna, "2026-06-20").balance_id
-        between = self._new_item(self.anna, "2026-07-08").balance_id
-        end_of_july = self._new_item(self.anna, "2026-07-25").balance_id
-        on_week = self._new_item(self.anna, "2026-06-30").balance_id
+        june = self._new_item(self.anna, service_date="2026-06-20").balance_id
+        between = self._new_item(self.anna, service_date="2026-07-08").balance_id
+        end_of_july = self._new_item(self.anna, service_date="2026-07-25").balance_id
+        on_week = self._new_item(self.anna, service_date="2026-06-30").balance_id
 
         self.assertEqual(on_week, week_a)
         self.assertEqual(self._period(june), (date(2026, 6, 1), date(2026, 6, 28)))
@@ -426,12 +420,12 @@ class TestPeriods(CustomerBalanceCommon):
         switches to weekly periods: an item of 2 January opens a week clipped to
         start on 1 January, never overlapping 2026."""
         self._set_company(balance_period="year")
-        year = self._new_item(self.anna, "2026-12-30").balance_id
+        year = self._new_item(self.anna, service_date="2026-12-30").balance_id
         self.assertEqual(self._period(year), (date(2026, 1, 1), date(2026, 12, 31)))
 
         self._set_company(balance_period="week")
-        week = self._new_item(self.anna, "2027-01-02").balance_id
-        same_year = self._new_item(self.anna, "2026-12-29").balance_id
+        week = self._new_item(self.anna, service_date="2027-01-02").balance_id
+        same_year = self._new_item(self.anna, service_date="2026-12-29").balance_id
 
         self.assertEqual(same_year, year)
         self.assertEqual(self._period(week), (date(2027, 1, 1), date(2027, 1, 3)))
@@ -442,12 +436,12 @@ class TestPeriods(CustomerBalanceCommon):
         """A January 2027 balance is already scheduled when the company switches to
         weekly periods: an item of 30 December opens a week clipped to end on
         31 December."""
-        january = self._new_item(self.anna, "2027-01-10").balance_id
+        january = self._new_item(self.anna, service_date="2027-01-10").balance_id
         self.assertEqual(self._period(january), (date(2027, 1, 1), date(2027, 1, 31)))
         self.assertTrue(january.is_scheduled)
 
         self._set_company(balance_period="week")
-        week = self._new_item(self.anna, "2026-12-30").balance_id
+        week = self._new_item(self.anna, service_date="2026-12-30").balance_id
 
         self.assertEqual(self._period(week), (date(2026, 12, 28), date(2026, 12, 31)))
         self._assert_chain(self._open_balances(self.anna))
@@ -471,7 +465,7 @@ class TestPeriods(CustomerBalanceCommon):
                 member = self._new_member(f"{kind} boundary member")
                 items = self.Item
                 for day in days:
-                    items |= self._new_item(member, day)
+                    items |= self._new_item(member, service_date=day)
                 balances = self._open_balances(member)
                 self.assertEqual(len(balances), periods)
                 self.assertEqual(items.balance_id, balances)
@@ -492,10 +486,10 @@ class TestPeriods(CustomerBalanceCommon):
         entered on 10 July goes to the July balance (today's period), not to a
         second June balance; the June balance is untouched."""
         june = self._balance(self.anna)
-        june.state = "invoiced"
-        july = self._new_item(self.anna, "2026-07-03").balance_id
+        june._consolidate()  # billed (nothing to bill: closed as invoiced)
+        july = self._new_item(self.anna, service_date="2026-07-03").balance_id
 
-        late = self._new_item(self.anna, "2026-06-20", price_unit=40.0)
+        late = self._new_item(self.anna, service_date="2026-06-20", price_unit=40.0)
 
         self.assertEqual(late.balance_id, july)
         self.assertEqual(self._period(july), (date(2026, 7, 1), date(2026, 7, 31)))
@@ -516,8 +510,8 @@ class TestPeriods(CustomerBalanceCommon):
         """Without a balance for today's period yet, the late item of an invoiced
         June opens the July balance."""
         june = self._balance(self.lisa)
-        june.state = "invoiced"
-        late = self._new_item(self.lisa, "2026-06-28")
+        june._consolidate()  # billed (nothing to bill: closed as invoiced)
+        late = self._new_item(self.lisa, service_date="2026-06-28")
         self.assertNotEqual(late.balance_id, june)
         self.assertEqual(late.balance_id.state, "open")
         self.assertEqual(
@@ -531,10 +525,10 @@ class TestPeriods(CustomerBalanceCommon):
         June): desk days of 5 and 20 June open one new balance for the same June
         period and billing date."""
         june = self._balance(self.anna, billing_date="2026-07-02")
-        june.state = "invoiced"
+        june._consolidate()  # billed (nothing to bill: closed as invoiced)
 
-        before = self._new_item(self.anna, "2026-06-05")
-        after = self._new_item(self.anna, "2026-06-20")
+        before = self._new_item(self.anna, service_date="2026-06-05")
+        after = self._new_item(self.anna, service_date="2026-06-20")
 
         new = before.balance_id
         self.assertNotEqual(new, june)

@@ -10,8 +10,8 @@ from odoo.tools import date_utils
 
 @tagged("post_install", "-at_install")
 class TestPortal(HttpCase):
-    """Figma's members follow their company's balance in the portal; nobody sees
-    another company's or another person's balance."""
+    """Figma's billing contact follows her company's balance in the portal; nobody
+    sees another company's or another person's balance."""
 
     @classmethod
     def setUpClass(cls):
@@ -26,7 +26,14 @@ class TestPortal(HttpCase):
         )
         Partner = cls.env["res.partner"]
         cls.figma = Partner.create({"name": "Figma", "is_company": True})
-        cls.anna = Partner.create({"name": "Anna", "parent_id": cls.figma.id})
+        # Anna is Figma's billing contact: she follows the company's whole balance.
+        cls.anna = Partner.create(
+            {
+                "name": "Anna",
+                "parent_id": cls.figma.id,
+                "balance_billing_contact": True,
+            }
+        )
         cls.ben = Partner.create({"name": "Ben", "parent_id": cls.figma.id})
         cls.acme = Partner.create({"name": "Acme", "is_company": True})
         cls.zoe = Partner.create({"name": "Zoe", "parent_id": cls.acme.id})
@@ -85,9 +92,9 @@ class TestPortal(HttpCase):
         self.assertIn('href="/my/balances" title="Customer Balances"', home.text)
 
     def test_list_shows_company_balances_and_past_invoice(self):
-        """Ben sees Figma's balances (not Acme's); the past one links to its
+        """Anna sees Figma's balances (not Acme's); the past one links to its
         consolidated invoice's own portal page."""
-        response = self._get("/my/balances", "portal.ben")
+        response = self._get("/my/balances", "portal.anna")
         self.assertEqual(response.status_code, 200)
         self.assertIn(self.figma_balance.name, response.text)
         self.assertIn(self.past.name, response.text)
@@ -243,3 +250,73 @@ class TestPortal(HttpCase):
             self.company.write(
                 {"balance_portal_visible": True, "balance_enabled": True}
             )
+
+    # === STATEMENT === #
+
+    def test_member_downloads_statement(self):
+        """Anna downloads Figma's balance statement from the balance page: a PDF
+        listing the items; the same through the account-style report link."""
+        page = self._get(f"/my/balances/{self.figma_balance.id}", "portal.anna")
+        statement_url = f"/my/balances/{self.figma_balance.id}/statement"
+        self.assertIn(statement_url, page.text)
+        response = self._get(f"{statement_url}?download=true")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers["Content-Type"], "application/pdf")
+        self.assertIn("attachment;", response.headers["Content-Disposition"])
+        self.assertIn("Balance_Statement", response.headers["Content-Disposition"])
+        # Reports render as HTML in tests: the items are readable.
+        self.assertIn("Desk day (Anna)", response.text)
+        self.assertIn("Meeting room (Ben)", response.text)
+        inline = self._get(f"/my/balances/{self.figma_balance.id}?report_type=pdf")
+        self.assertEqual(inline.status_code, 200)
+        self.assertEqual(inline.headers["Content-Type"], "application/pdf")
+
+    def test_statement_of_another_company_is_not_found(self):
+        """Anna cannot download Acme's statement by its id, nor with a wrong
+        token; nothing of Acme's reaches her."""
+        for url in (
+            f"/my/balances/{self.acme_balance.id}/statement",
+            f"/my/balances/{self.acme_balance.id}/statement?access_token=nope",
+            f"/my/balances/{self.acme_balance.id}?report_type=pdf",
+        ):
+            response = self._get(url, "portal.anna")
+            self.assertEqual(response.status_code, 404, url)
+            self.assertNotIn("Secret Acme booking", response.text)
+            self.assertNotIn("999.00", response.text)
+
+    def test_statement_with_share_link(self):
+        """The share link's token opens the statement without login; a wrong
+        token does not."""
+        self.figma_balance._portal_ensure_token()
+        token = self.figma_balance.access_token
+        url = f"/my/balances/{self.figma_balance.id}/statement"
+        response = self._get(f"{url}?access_token={token}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Desk day (Anna)", response.text)
+        page = self._get(f"/my/balances/{self.figma_balance.id}?access_token={token}")
+        self.assertIn(f"{url}?download=true&amp;access_token={token}", page.text)
+        wrong = self._get(f"{url}?access_token=nope")
+        self.assertEqual(wrong.status_code, 404)
+        self.assertNotIn("Desk day (Anna)", wrong.text)
+
+    # === LAYOUT === #
+
+    def test_home_icon_and_phone_layout(self):
+        """The home card uses an SVG icon like Odoo's own portal cards; the item
+        table keeps the contact column on a phone and each status is a badge with
+        its text."""
+        home = self._get("/my", "portal.anna")
+        self.assertIn(
+            "/customer_balance/static/src/img/customer_balance.svg", home.text
+        )
+        icon = self.url_open("/customer_balance/static/src/img/customer_balance.svg")
+        self.assertEqual(icon.status_code, 200)
+        page = self._get(f"/my/balances/{self.figma_balance.id}")
+        table = page.text[page.text.index("o_customer_balance_items") :]
+        self.assertIn("<th>Contact</th>", table)
+        self.assertNotIn("d-none d-md-table-cell", table)
+        self.assertRegex(table, r"badge[^>]*>\s*Upcoming invoice\s*<")
+        listing = self._get("/my/balances")
+        self.assertRegex(
+            listing.text, r"o_customer_balance_status\">\s*<i[^>]*></i>\s*Upcoming"
+        )

@@ -59,8 +59,14 @@ class TestWorkspace(WorkspaceCommon):
             loaded = self.env[model].get_views([(False, kind) for kind in kinds])
             self.assertEqual(set(loaded["views"]), set(kinds), model)
         partner_form = self.env["res.partner"].get_views([(False, "form")])["views"]
-        for field in ("balance_open_ids", "balance_ledger_ids", "balance_history_ids"):
-            self.assertIn(field, partner_form["form"]["arch"])
+        for button in (
+            "action_view_open_balances",
+            "action_view_balance_ledger",
+            "action_view_balance_history",
+            "action_view_upcoming_items",
+            "action_view_scheduled_items",
+        ):
+            self.assertIn(button, partner_form["form"]["arch"])
         action = self.env.ref("customer_balance.action_customer_balance")
         self.assertIn("kanban", action.view_mode.split(","))
         items_menu = self.env.ref("customer_balance.menu_customer_balance_line")
@@ -238,16 +244,24 @@ class TestWorkspace(WorkspaceCommon):
         self._item(lisa, 10.0, tax_ids=[Command.clear()])
 
         figma = self.figma
-        self.assertEqual(figma.balance_open_ids, anna_july | ben_july)
+        open_balances = self.Balance.search(figma.action_view_open_balances()["domain"])
+        self.assertEqual(open_balances, anna_july | ben_july)
+        self.assertEqual(figma.balance_open_count, 2)
         self.assertAlmostEqual(figma.balance_company_open_amount, 150.0)
         self.assertAlmostEqual(figma.balance_open_amount, 0.0)
         self.assertEqual(figma.balance_count, 3)
-        self.assertEqual(figma.balance_history_ids, june)
-        self.assertTrue(figma.balance_history_ids.invoice_id)
+        history = self.Balance.search(figma.action_view_balance_history()["domain"])
+        self.assertEqual(history, june)
+        self.assertTrue(history.invoice_id)
         self.assertEqual(
-            figma.balance_upcoming_line_ids, (anna_july | ben_july).line_ids
+            self.Item.search(figma.action_view_upcoming_items()["domain"]),
+            (anna_july | ben_july).line_ids,
         )
-        self.assertEqual(self.anna.balance_open_ids, anna_july)
+        self.assertEqual(figma.balance_upcoming_count, 2)
+        self.assertEqual(
+            self.Balance.search(self.anna.action_view_open_balances()["domain"]),
+            anna_july,
+        )
         self.assertEqual(
             self.Balance.search(figma.action_view_balances()["domain"]),
             june | anna_july | ben_july,
@@ -255,8 +269,8 @@ class TestWorkspace(WorkspaceCommon):
         items = self.Item.search(figma.action_view_balance_items()["domain"])
         self.assertEqual(items, (june | anna_july | ben_july).line_ids)
         form = Form(figma)
-        self.assertEqual(len(form.balance_open_ids), 2)
-        self.assertEqual(len(form.balance_history_ids), 1)
+        self.assertEqual(form.balance_open_count, 2)
+        self.assertAlmostEqual(form.balance_company_open_amount, 150.0)
 
     @freeze_time("2026-06-10 10:00:00")
     def test_smart_buttons_both_ways(self):
@@ -354,8 +368,9 @@ class TestLedger(WorkspaceCommon):
 
     def test_running_balance_after_charges_credits_and_billing(self):
         """Anna is charged 100 and 50 in June and credited 30; June is billed
-        (120) on 30 June; in July she is charged 20. Newest first, the running
-        balance is what was charged and not billed yet at each row."""
+        (120) on 3 July, the day the invoice is made; later that day she is
+        charged 20. Newest first, the running balance is what was charged and not
+        billed yet at each row."""
         with freeze_time("2026-06-12 10:00:00"):
             self._charge(self.anna, 100.0, "2026-06-05")
             self._charge(self.anna, 50.0, "2026-06-10")
@@ -364,13 +379,14 @@ class TestLedger(WorkspaceCommon):
         june = self.Balance.search([("partner_id", "=", self.anna.id)])
         with freeze_time("2026-07-03 10:00:00"):
             june.action_consolidate()
+        with freeze_time("2026-07-03 11:00:00"):
             self._charge(self.anna, 20.0, "2026-07-03")
         self.env.flush_all()
         self.assertEqual(
             self._rows(self.anna),
             [
                 ("2026-07-03", "charge", 20.0, 20.0),
-                ("2026-06-30", "billed", -120.0, 0.0),
+                ("2026-07-03", "billed", -120.0, 0.0),
                 ("2026-06-12", "credit", -30.0, 120.0),
                 ("2026-06-10", "charge", 50.0, 150.0),
                 ("2026-06-05", "charge", 100.0, 100.0),
@@ -381,14 +397,11 @@ class TestLedger(WorkspaceCommon):
         )
         self.assertEqual(billed.invoice_id, june.invoice_id)
         self.assertEqual(billed.date, june.invoice_id.invoice_date)
-        # The partner's tab shows the same rows, newest first.
-        self.assertEqual(
-            self.anna.balance_ledger_ids,
-            self.Ledger.search([("partner_id", "=", self.anna.id)]),
-        )
+        # The partner's ledger button shows the same rows, newest first.
         action = self.anna.action_view_balance_ledger()
         self.assertEqual(
-            self.Ledger.search(action["domain"]), self.anna.balance_ledger_ids
+            self.Ledger.search(action["domain"]),
+            self.Ledger.search([("partner_id", "=", self.anna.id)]),
         )
         self.assertEqual(action["context"]["default_partner_id"], self.anna.id)
 
@@ -401,7 +414,7 @@ class TestLedger(WorkspaceCommon):
                 self._balance(self.lisa), 100.0, service_date="2026-06-15"
             )
             dropped = self._charge(self.lisa, 70.0, "2026-06-13")
-            dropped.state = "cancel"
+            dropped._waive()
         balance = item.balance_id
         with freeze_time("2026-07-01 10:00:00"):
             balance.action_consolidate()
@@ -409,7 +422,7 @@ class TestLedger(WorkspaceCommon):
         self.assertEqual(
             self._rows(self.lisa),
             [
-                ("2026-06-30", "billed", -115.0, 0.0),
+                ("2026-07-01", "billed", -115.0, 0.0),
                 ("2026-06-15", "charge", 115.0, 115.0),
             ],
         )

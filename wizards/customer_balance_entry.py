@@ -96,12 +96,35 @@ class CustomerBalanceEntry(models.TransientModel):
         for wizard in self:
             wizard.name = wizard.product_id.display_name or wizard.name
 
-    @api.depends("product_id", "company_id")
+    @api.depends("product_id", "company_id", "partner_id", "balance_id")
     def _compute_tax_ids(self):
+        """The product's taxes, mapped by the customer's fiscal position as Odoo
+        maps the taxes of an invoice line (a reverse-charge customer pays no
+        domestic VAT on a manual charge either)."""
         for wizard in self:
-            wizard.tax_ids = wizard.product_id.taxes_id.filtered_domain(
+            taxes = wizard.product_id.taxes_id.filtered_domain(
                 self.env["account.tax"]._check_company_domain(wizard.company_id)
             )
+            wizard.tax_ids = wizard._get_fiscal_position().map_tax(taxes)
+
+    def _get_fiscal_position(self):
+        """The fiscal position of the consolidated invoice this entry goes on: the
+        one of the billed partner's invoice address."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        partner = self.balance_id.partner_id or (
+            self.partner_id and self.partner_id._balance_billed_partner(company)
+        )
+        if not partner:
+            return self.env["account.fiscal.position"]
+        invoice_partner = self.env["res.partner"].browse(
+            partner.address_get(["invoice"])["invoice"]
+        )
+        return (
+            self.env["account.fiscal.position"]
+            .with_company(company)
+            ._get_fiscal_position(invoice_partner)
+        )
 
     @api.onchange("balance_id")
     def _onchange_balance_id(self):

@@ -1,7 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import clean_context
+from odoo import api, fields, models
 
 
 class CustomerBalanceLineMove(models.TransientModel):
@@ -19,64 +17,34 @@ class CustomerBalanceLineMove(models.TransientModel):
     currency_id = fields.Many2one(
         comodel_name="res.currency", compute="_compute_company_currency"
     )
+    source_balance_ids = fields.Many2many(
+        comodel_name="customer.balance",
+        string="From",
+        compute="_compute_company_currency",
+        help="The balances the items are on now.",
+    )
     balance_id = fields.Many2one(
         comodel_name="customer.balance",
         string="Move To",
         required=True,
         domain="[('state', '=', 'open'), ('company_id', '=', company_id),"
-        " ('currency_id', '=', currency_id)]",
+        " ('currency_id', '=', currency_id), ('id', 'not in', source_balance_ids)]",
+        help="Another open balance of the same company and currency.",
     )
+
+    # === COMPUTE METHODS === #
 
     @api.depends("line_ids")
     def _compute_company_currency(self):
         for wizard in self:
             wizard.company_id = wizard.line_ids.company_id[:1]
             wizard.currency_id = wizard.line_ids.currency_id[:1]
+            wizard.source_balance_ids = wizard.line_ids.balance_id
+
+    # === ACTION METHODS === #
 
     def action_move(self):
+        """Move the items with ``customer.balance.line._move_to_balance``."""
         self.ensure_one()
-        lines = self.line_ids
-        target = self.balance_id
-        if lines.filtered(lambda line: line.state != "pending"):
-            raise UserError(_("Only pending items can be moved."))
-        if target.state != "open":
-            raise UserError(_("Items can only be moved to an open balance."))
-        if (
-            lines.company_id != target.company_id
-            or lines.currency_id != target.currency_id
-        ):
-            raise UserError(
-                _(
-                    "Items can only be moved to a balance of the same company and "
-                    "currency (%(company)s, %(currency)s).",
-                    company=target.company_id.name,
-                    currency=target.currency_id.name,
-                )
-            )
-        # Items already on the target stay out of the move and of its messages.
-        lines = lines.filtered(lambda line: line.balance_id != target)
-        if not lines:
-            raise UserError(_("The items are already on %s.", target.name))
-        sources = lines.balance_id
-        lines.balance_id = target
-        summary = ", ".join(lines.mapped("name"))
-        for source in sources:
-            source.message_post(
-                body=_(
-                    "Items moved to %(balance)s: %(items)s",
-                    balance=target._get_html_link(),
-                    items=summary,
-                )
-            )
-        target.message_post(
-            body=_(
-                "Items moved here from %(balances)s: %(items)s",
-                balances=", ".join(sources.mapped("name")),
-                items=summary,
-            )
-        )
-        # Moved items count like added ones: the target may reach the threshold.
-        target.with_context(
-            clean_context(self.env.context)
-        )._consolidate_if_threshold_reached()
+        self.line_ids._move_to_balance(self.balance_id)
         return {"type": "ir.actions.act_window_close"}

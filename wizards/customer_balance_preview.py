@@ -1,8 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from markupsafe import Markup, escape
-
 from odoo import api, fields, models
-from odoo.tools import format_amount
 
 
 class CustomerBalancePreview(models.TransientModel):
@@ -22,7 +19,17 @@ class CustomerBalancePreview(models.TransientModel):
     mail_partner_ids = fields.Many2many(
         comodel_name="res.partner", string="E-mail To", compute="_compute_preview"
     )
-    invoice_date = fields.Date(compute="_compute_preview")
+    invoice_creation_date = fields.Date(
+        related="balance_id.invoice_creation_date",
+        string="Will Be Created On",
+        help="The day the bill run creates the consolidated invoice; it carries "
+        "that day as its date.",
+    )
+    invoice_date = fields.Date(
+        string="Dated (Billed Now)",
+        compute="_compute_preview",
+        help="The date the invoice carries when it is billed now (Bill Now).",
+    )
     move_type = fields.Selection(
         selection=[("out_invoice", "Invoice"), ("out_refund", "Credit Note")],
         string="Document",
@@ -32,6 +39,8 @@ class CustomerBalancePreview(models.TransientModel):
     amount_tax = fields.Monetary(compute="_compute_preview")
     amount_total = fields.Monetary(compute="_compute_preview")
     preview_html = fields.Html(compute="_compute_preview", sanitize=False)
+
+    # === COMPUTE METHODS === #
 
     @api.depends("balance_id")
     def _compute_preview(self):
@@ -46,42 +55,21 @@ class CustomerBalancePreview(models.TransientModel):
                     "amount_untaxed": values["amount_untaxed"],
                     "amount_tax": values["amount_tax"],
                     "amount_total": values["amount_total"],
-                    "preview_html": wizard._render_lines(values["lines"]),
+                    "preview_html": wizard._render_preview(values),
                 }
             )
 
-    def _render_lines(self, lines):
-        currency = self.balance_id.currency_id
-        rows = []
-        for line in lines:
-            if line["display_type"] == "line_section":
-                rows.append(
-                    Markup(
-                        '<tr class="fw-bold table-light"><td colspan="4">%s</td></tr>'
-                    )
-                    % line["name"]
-                )
-                continue
-            rows.append(
-                Markup(
-                    "<tr><td>%s</td><td class='text-end'>%s</td>"
-                    "<td class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
-                )
-                % (
-                    line["name"],
-                    line["quantity"],
-                    format_amount(self.env, line["price_unit"], currency),
-                    format_amount(self.env, line["price_subtotal"], currency),
-                )
-            )
-        return Markup(
-            "<table class='table table-sm'><thead><tr><th>%s</th>"
-            "<th class='text-end'>%s</th><th class='text-end'>%s</th>"
-            "<th class='text-end'>%s</th></tr></thead><tbody>%s</tbody></table>"
-        ) % (
-            escape(self.env._("Description")),
-            escape(self.env._("Quantity")),
-            escape(self.env._("Unit Price")),
-            escape(self.env._("Amount")),
-            Markup("").join(rows),
+    # === BUSINESS METHODS === #
+
+    def _render_preview(self, values):
+        """The preview's dates and lines, rendered by the QWeb template
+        ``customer_balance.customer_balance_preview_document``."""
+        self.ensure_one()
+        return self.env["ir.qweb"]._render(
+            "customer_balance.customer_balance_preview_document",
+            {
+                "balance": self.balance_id,
+                "currency": self.balance_id.currency_id,
+                "preview": values,
+            },
         )

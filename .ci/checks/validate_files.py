@@ -1,5 +1,6 @@
-"""Checks of the addon's files that need no Odoo: manifest, Python syntax, XML and CSV
-validity, data files listed and present, access rights for every model.
+"""Checks of the addons' files that need no Odoo: manifest, Python syntax, XML and CSV
+validity, data files listed and present, access rights for every model. They cover the
+main addon (the repository root) and each integration addon (``integrations/<addon>``).
 
 Run directly (``python3 .ci/checks/validate_files.py``, exits non-zero on a problem) or
 through pytest (``test_static.py``).
@@ -29,22 +30,37 @@ def addon_files(pattern):
             yield path
 
 
-def manifest():
-    return ast.literal_eval((ROOT / "__manifest__.py").read_text())
+def addons():
+    """The addons' folders: the repository root, then each integration addon."""
+    integrations = sorted((ROOT / "integrations").glob("*/__manifest__.py"))
+    return [ROOT, *(path.parent for path in integrations)]
+
+
+def owner(path):
+    """The folder of the addon that ``path`` belongs to."""
+    return next((addon for addon in reversed(addons()) if addon in path.parents), ROOT)
+
+
+def manifest(addon=ROOT):
+    return ast.literal_eval((addon / "__manifest__.py").read_text())
 
 
 def check_manifest():
-    data = manifest()
     problems = []
-    for key in ("name", "version", "license", "author", "website", "depends", "data"):
-        if key not in data:
-            problems.append(f"__manifest__.py: missing key {key!r}")
-    if not re.fullmatch(r"19\.0\.\d+\.\d+\.\d+", data.get("version", "")):
-        problems.append("__manifest__.py: version must look like 19.0.x.y.z")
-    for key in ("data", "demo"):
-        for name in data.get(key, []):
-            if not (ROOT / name).is_file():
-                problems.append(f"__manifest__.py: {key} file {name} does not exist")
+    for addon in addons():
+        data = manifest(addon)
+        where = (addon / "__manifest__.py").relative_to(ROOT)
+        for key in ("name", "version", "license", "author", "website", "depends"):
+            if key not in data:
+                problems.append(f"{where}: missing key {key!r}")
+        if addon == ROOT and "data" not in data:
+            problems.append(f"{where}: missing key 'data'")
+        if not re.fullmatch(r"19\.0\.\d+\.\d+\.\d+", data.get("version", "")):
+            problems.append(f"{where}: version must look like 19.0.x.y.z")
+        for key in ("data", "demo"):
+            for name in data.get(key, []):
+                if not (addon / name).is_file():
+                    problems.append(f"{where}: {key} file {name} does not exist")
     return problems
 
 
@@ -89,11 +105,13 @@ def check_csv():
     return problems
 
 
-def defined_models():
-    """Names of the models the addon defines (classes with a ``_name``)."""
+def defined_models(addon=ROOT):
+    """Names of the models an addon defines (classes with a ``_name``)."""
     names = set()
     for path in addon_files("*.py"):
-        if "tests" in path.relative_to(ROOT).parts or path.parts[-2] == "checks":
+        if owner(path) != addon:
+            continue
+        if "tests" in path.relative_to(addon).parts or path.parts[-2] == "checks":
             continue
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
@@ -113,14 +131,21 @@ def defined_models():
 
 
 def check_access_rights():
-    access = ROOT / "security" / "ir.model.access.csv"
-    with access.open(newline="") as handle:
-        covered = {row["model_id:id"] for row in csv.DictReader(handle)}
-    return [
-        f"security/ir.model.access.csv: no access right for model {name}"
-        for name in sorted(defined_models())
-        if "model_" + name.replace(".", "_") not in covered
-    ]
+    problems = []
+    for addon in addons():
+        access = addon / "security" / "ir.model.access.csv"
+        covered = set()
+        if access.is_file():
+            with access.open(newline="") as handle:
+                covered = {
+                    row["model_id:id"].split(".")[-1] for row in csv.DictReader(handle)
+                }
+        problems += [
+            f"{access.relative_to(ROOT)}: no access right for model {name}"
+            for name in sorted(defined_models(addon))
+            if "model_" + name.replace(".", "_") not in covered
+        ]
+    return problems
 
 
 CHECKS = (check_manifest, check_python, check_xml, check_csv, check_access_rights)

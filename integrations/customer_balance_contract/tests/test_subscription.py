@@ -1,7 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import date
-from unittest import SkipTest
-from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -9,24 +7,18 @@ from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import html2plaintext
 
-from .common import CustomerBalanceCommon, no_commit
+from odoo.addons.customer_balance.tests.common import CustomerBalanceCommon
 
 
 @tagged("post_install", "-at_install")
 class TestSubscription(CustomerBalanceCommon):
     """Members pay a monthly membership through an OCA contract; with *Include
     subscription invoices* the membership goes on their balance with their desk
-    days. Needs OCA ``contract`` (``make test`` installs it into the test
-    database)."""
+    days."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if "contract.contract" not in cls.env:
-            raise SkipTest(
-                "OCA contract is not installed in the test database: make test "
-                "installs it (pip package odoo-addon-contract, module contract)."
-            )
         cls.company.balance_include_subscriptions = True
         cls.Balance = cls.env["customer.balance"]
         cls.Item = cls.env["customer.balance.line"]
@@ -66,29 +58,9 @@ class TestSubscription(CustomerBalanceCommon):
             }
         )
 
-    def _new_item(self, partner, price_unit, service_date, **vals):
-        """A desk day of ``partner`` created without a balance: it finds its own."""
-        return self.Item.create(
-            {
-                "partner_id": partner.id,
-                "product_id": self.desk.id,
-                "name": "Desk day",
-                "quantity": 1.0,
-                "price_unit": price_unit,
-                "tax_ids": [Command.set(self.tax_sale_a.ids)],
-                "service_date": service_date,
-                "origin": "booking",
-                **vals,
-            }
-        )
-
     def _contract_run(self):
         """The contract module's own daily job."""
         self.Contract.cron_recurring_create_invoice()
-
-    def _bill_run(self):
-        with patch.object(type(self.env["ir.cron"]), "_commit_progress", no_commit):
-            self.Balance._cron_consolidate_due()
 
     def _invoices_of(self, partner):
         return self.Move.search(
@@ -104,9 +76,6 @@ class TestSubscription(CustomerBalanceCommon):
             order="service_date, id",
         )
 
-    def _chatter(self, record):
-        return html2plaintext("\n".join(record.message_ids.mapped("body")))
-
     # === TESTS === #
 
     def test_monthly_charge_billed_with_bookings(self):
@@ -117,8 +86,8 @@ class TestSubscription(CustomerBalanceCommon):
         desk days and the membership: 2 x 100.00 + 50.00 + 15 % = 287.50."""
         contract = self._contract(self.anna)
         with freeze_time("2026-06-01 08:00:00"):
-            bookings = self._new_item(self.anna, 100.0, "2026-06-03")
-            bookings |= self._new_item(self.anna, 100.0, "2026-06-17")
+            bookings = self._new_item(self.anna, 100.0, "2026-06-03", origin="booking")
+            bookings |= self._new_item(self.anna, 100.0, "2026-06-17", origin="booking")
             self._contract_run()
 
         self.assertFalse(self._invoices_of(self.anna))
@@ -175,7 +144,7 @@ class TestSubscription(CustomerBalanceCommon):
         self.company.balance_include_subscriptions = False
         contract = self._contract(self.anna)
         with freeze_time("2026-06-01 08:00:00"):
-            booking = self._new_item(self.anna, 100.0, "2026-06-03")
+            booking = self._new_item(self.anna, 100.0, "2026-06-03", origin="booking")
             self._contract_run()
 
         invoice = self._invoices_of(self.anna)
@@ -210,6 +179,49 @@ class TestSubscription(CustomerBalanceCommon):
         self.assertEqual(lisa_invoice.invoice_origin, lisa_contract.name)
         self.assertFalse(self._subscription_items(self.lisa))
 
+    def test_contract_run_invoices_only_other_customers(self):
+        """One contract run for Anna (a member) and Lisa (not one): the run hands
+        back Lisa's invoice only, no invoice of Anna's ever exists, and both
+        contracts move on to July."""
+        self.company.balance_partner_category_ids = self.community
+        contracts = self._contract(self.anna) | self._contract(self.lisa)
+        moves_before = self.Move.search_count([])
+        with freeze_time("2026-06-01 08:00:00"):
+            invoices = contracts._recurring_create_invoice()
+
+        self.assertEqual(invoices.partner_id, self.lisa)
+        self.assertEqual(self.Move.search_count([]), moves_before + 1)
+        self.assertEqual(len(self._subscription_items(self.anna)), 1)
+        self.assertEqual(
+            contracts.mapped("recurring_next_date"), [date(2026, 7, 1)] * 2
+        )
+
+    def test_invoice_with_contract_lines_stays_an_invoice(self):
+        """An invoice created with lines pointing at Anna's contract (by hand or
+        by another module) is what ``create`` returns: it stays an invoice, only
+        the contract's own run puts charges on balances."""
+        contract = self._contract(self.anna)
+        line = contract.contract_line_ids
+        invoice = self.Move.create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.anna.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.membership.id,
+                            "price_unit": 50.0,
+                            "contract_line_id": line.id,
+                        }
+                    )
+                ],
+            }
+        )
+
+        self.assertTrue(invoice.exists())
+        self.assertEqual(invoice.state, "draft")
+        self.assertFalse(self._subscription_items(self.anna))
+
     def _check_same_day(self, contract_first):
         """June's membership is on Anna's June balance; on 1 July the contract's
         job and the bill run both run (twice, in the given order): June's invoice
@@ -217,7 +229,7 @@ class TestSubscription(CustomerBalanceCommon):
         and no other invoice exists."""
         contract = self._contract(self.anna)
         with freeze_time("2026-06-01 08:00:00"):
-            self._new_item(self.anna, 100.0, "2026-06-10")
+            self._new_item(self.anna, 100.0, "2026-06-10", origin="booking")
             self._contract_run()
         june = self._subscription_items(self.anna).balance_id
 
@@ -261,8 +273,8 @@ class TestSubscription(CustomerBalanceCommon):
         self._contract(self.anna)
         with freeze_time("2026-06-15 08:00:00"):
             self._contract_run()
-            current = self._new_item(self.anna, 100.0, "2026-06-20")
-            future = self._new_item(self.anna, 100.0, "2026-08-13")
+            current = self._new_item(self.anna, 100.0, "2026-06-20", origin="booking")
+            future = self._new_item(self.anna, 100.0, "2026-08-13", origin="booking")
             charge = self._subscription_items(self.anna)
             self.assertEqual(charge.balance_id, current.balance_id)
             self.assertFalse(current.balance_id.is_scheduled)
@@ -284,7 +296,7 @@ class TestSubscription(CustomerBalanceCommon):
         self._contract(self.anna)
         with freeze_time("2026-06-01 08:00:00"):
             self._contract_run()
-            booking = self._new_item(self.anna, 100.0, "2026-06-20")
+            booking = self._new_item(self.anna, 100.0, "2026-06-20", origin="booking")
         charge = self._subscription_items(self.anna)
         balance = booking.balance_id
         self.assertEqual(charge.balance_id, balance)

@@ -1,0 +1,21 @@
+# Copyright 2026 Customer Balances contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Customer Balances - Job Queue",
+    "summary": "Bill due customer balances as OCA queue_job jobs, "
+    "spread over every worker of every server",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/customer-balance/customer_balance",
+    "author": "Customer Balances contributors",
+    "maintainers": [],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "installable": True,
+    "auto_install": True,
+    "depends": ["customer_balance", "queue_job"],
+    "data": [
+        "data/queue_job_data.xml",
+        "views/res_config_settings_views.xml",
+    ],
+}

@@ -1,0 +1,195 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.tools import format_amount, format_date, format_datetime
+
+from odoo.addons.customer_balance.models.customer_balance_line import (
+    ORDER_SYNC,
+    ORDER_SYNC_KEY,
+)
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    balance_booking_billing = fields.Boolean(
+        string="Bookings on Customer Balance",
+        copy=False,
+        readonly=True,
+        help="The order was put on a customer balance when it was confirmed: each "
+        "of this line's resource bookings becomes an item of the balance of the "
+        "period in which it starts, once it is scheduled.",
+    )
+
+    # === COMPUTE METHODS === #
+
+    @api.depends(
+        "balance_booking_billing",
+        "resource_booking_ids.start",
+        "resource_booking_ids.active",
+    )
+    def _compute_qty_to_invoice(self):
+        """Bookings of a line billed on a balance that are not scheduled yet wait
+        for their start: Odoo's own *Create invoice* does not bill them."""
+        res = super()._compute_qty_to_invoice()
+        for line in self.filtered("balance_booking_billing"):
+            waiting = len(
+                line.resource_booking_ids.filtered(lambda b: b.active and not b.start)
+            )
+            if waiting and line.qty_to_invoice > 0:
+                line.qty_to_invoice = max(line.qty_to_invoice - waiting, 0.0)
+        return res
+
+    # === BUSINESS METHODS === #
+
+    def _is_balance_booking_line(self):
+        """Whether this line sells resource bookings (one booking per unit)."""
+        self.ensure_one()
+        return bool(self.product_id.resource_booking_type_id)
+
+    def _is_balance_line(self):
+        """Override of `customer_balance`: while an order is confirmed, booking
+        lines are left to their bookings (one item per scheduled booking)."""
+        if self.env.context.get("balance_booking_lines_apart") and (
+            self._is_balance_booking_line()
+        ):
+            return False
+        return super()._is_balance_line()
+
+    def _sync_resource_bookings(self):
+        """Override of `sale_resource_booking`: writing the waived quantity of a
+        cancelled booking's line must not bring the cancelled booking back."""
+        if self.env.context.get("balance_skip_booking_sync"):
+            return None
+        return super()._sync_resource_bookings()
+
+    def _balance_sync_items(self):
+        """Override of `customer_balance`: the items of booking lines follow
+        their bookings, one per booking (see ``_balance_sync_booking_items``)."""
+        booking_lines = self.filtered(lambda line: line._is_balance_booking_line())
+        res = super(SaleOrderLine, self - booking_lines)._balance_sync_items()
+        booking_lines.filtered("balance_booking_billing")._balance_sync_booking_items()
+        return res
+
+    def _prepare_balance_booking_values(self, booking):
+        """Values of the item of one booking of this line: one unit, billed in
+        the period of the booking's start (its day in the company's time zone)."""
+        self.ensure_one()
+        company = self.order_id.company_id
+        tz = company.partner_id.tz or "UTC"
+        when = format_datetime(self.env, booking.start, tz=tz, dt_format="short")
+        return {
+            **self._prepare_balance_line_values(1.0),
+            "name": f"{self.name} ({when})",
+            "service_date": company._balance_local_date(booking.start),
+            "resource_booking_id": booking.id,
+        }
+
+    def _balance_sync_booking_items(self):
+        """One pending item per scheduled booking of these lines, on the balance of
+        the period of its start. A rescheduled booking's item moves to the balance
+        of its new period (a period already billed: the late-item rule applies);
+        an unscheduled booking's item is withdrawn until it is scheduled again; a
+        cancelled booking's charge is removed (waived: the line shows nothing to
+        invoice for it). Items already billed stay as they were."""
+        # The member (portal, shop) schedules a booking of an order that was put
+        # on a balance when it was confirmed: the items are the company's records.
+        Item = self.env["customer.balance.line"].with_user(SUPERUSER_ID)
+        to_create = []
+        for line in self.with_user(SUPERUSER_ID).with_context(active_test=False):
+            if line.state != "sale":
+                continue
+            items = line.balance_line_ids
+            for booking in line.resource_booking_ids:
+                booking_items = items.filtered(
+                    lambda item, b=booking: item.resource_booking_id == b
+                )
+                pending = booking_items.filtered(lambda i: i.state == "pending")
+                if booking_items.filtered(lambda i: i.state == "invoiced"):
+                    if not booking.active or not booking.start:
+                        line._balance_log_billed_booking_change(booking)
+                    continue
+                if not booking.active:
+                    line._balance_waive_booking_items(booking, pending)
+                    continue
+                if not booking.start:
+                    # Cancelling unschedules first, then archives: the charge is
+                    # waived then, not withdrawn here.
+                    if not self.env.context.get("balance_booking_cancelling"):
+                        pending._cancel_with_booking()
+                    continue
+                values = line._prepare_balance_booking_values(booking)
+                if not pending:
+                    to_create.append(values)
+                    continue
+                pending[1:]._cancel_with_booking()
+                line._balance_update_booking_item(pending[0], values)
+        if not to_create:
+            return
+        eligible = [
+            values
+            for values in to_create
+            if not Item.new(values)._get_balance_ineligibility_reason()
+        ]
+        if eligible:
+            Item.create(eligible)
+
+    def _balance_update_booking_item(self, item, values):
+        """Write the booking's current values on its pending item; a booking moved
+        to another period takes its item to that period's balance, saying so on
+        both balances."""
+        self.ensure_one()
+        changed = {
+            field: value
+            for field, value in values.items()
+            if field not in ("sale_line_id", "origin", "origin_ref")
+        }
+        old_balance = item.balance_id
+        item.with_context(**{ORDER_SYNC_KEY: ORDER_SYNC}).write(changed)
+        new_balance = item.balance_id
+        if new_balance == old_balance:
+            return
+        body = _(
+            "Booking %(booking)s rescheduled to %(date)s: its item moved from "
+            "customer balance %(old)s to %(new)s.",
+            booking=item.resource_booking_id.display_name,
+            date=format_date(self.env, item.service_date),
+            old=old_balance.display_name,
+            new=new_balance.display_name,
+        )
+        for record in (old_balance, new_balance, self.order_id):
+            record.message_post(body=body)
+
+    def _balance_waive_booking_items(self, booking, items):
+        """A cancelled booking is not charged: its pending items are waived (the
+        line shows nothing to invoice for them), saying so on their balances."""
+        self.ensure_one()
+        if not items:
+            return
+        # Writing the waived quantity must not bring the cancelled booking back.
+        items.with_context(balance_skip_booking_sync=True)._waive()
+        for balance, balance_items in items.grouped("balance_id").items():
+            balance.message_post(
+                body=_(
+                    "Booking %(booking)s cancelled: its charge of %(amount)s is "
+                    "removed.",
+                    booking=booking.display_name,
+                    amount=format_amount(
+                        self.env,
+                        sum(balance_items.mapped("price_total")),
+                        balance.currency_id,
+                    ),
+                )
+            )
+
+    def _balance_log_billed_booking_change(self, booking):
+        """A booking whose charge was already billed is cancelled or unscheduled:
+        its charge stays on the consolidated invoice; the order says so, for the
+        accountant to credit it when due."""
+        self.ensure_one()
+        self.order_id.message_post(
+            body=_(
+                "Booking %(booking)s was cancelled or unscheduled after its charge "
+                "was billed on a consolidated invoice: credit it if it is not due.",
+                booking=booking.display_name,
+            )
+        )
