@@ -26,6 +26,18 @@ def _to_write_value(value):
 _logger = logging.getLogger(__name__)
 
 
+def filtered_empty_list_help(model, help_message, title):
+    """The help of an empty list of ``model``: the action's own help (``help_message``,
+    "nothing yet") only while there is no record at all; once records exist, an empty
+    list means the search filters left none, and ``title`` says so."""
+    if not model.search_count([], limit=1):
+        return help_message
+    return Markup('<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>') % (
+        title,
+        model.env._("Try other filters, or remove them in the search bar."),
+    )
+
+
 class CustomerBalance(models.Model):
     """An open account of pending items for one billed partner, company, currency and
     billing period; billed as one consolidated invoice once the period is over."""
@@ -1354,14 +1366,13 @@ class CustomerBalance(models.Model):
     def get_empty_list_help(self, help_message):
         """Say "No customer balance yet" only when there is none: once balances
         exist, an empty list means the search filters left none."""
-        if self.search_count([], limit=1):
-            help_message = Markup(
-                '<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>'
-            ) % (
+        return super().get_empty_list_help(
+            filtered_empty_list_help(
+                self,
+                help_message,
                 self.env._("No customer balance matches this search"),
-                self.env._("Try other filters, or remove them in the search bar."),
             )
-        return super().get_empty_list_help(help_message)
+        )
 
     def _get_period_label(self):
         """The billing period in words, in the user's language: ``Week 23, 2026``,

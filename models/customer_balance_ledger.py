@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
+
+from .customer_balance import filtered_empty_list_help
 
 
 class CustomerBalanceLedger(models.Model):
@@ -226,14 +227,11 @@ class CustomerBalanceLedger(models.Model):
     def get_empty_list_help(self, help_message):
         """Say "No charge or credit yet" only when there is none: once rows
         exist, an empty list means the search filters left none."""
-        if self.search_count([], limit=1):
-            help_message = Markup(
-                '<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p>'
-            ) % (
-                self.env._("No ledger row matches this search"),
-                self.env._("Try other filters, or remove them in the search bar."),
+        return super().get_empty_list_help(
+            filtered_empty_list_help(
+                self, help_message, self.env._("No ledger row matches this search")
             )
-        return super().get_empty_list_help(help_message)
+        )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

@@ -120,14 +120,24 @@ class SaleOrder(models.Model):
     def _get_confirmation_template(self):
         """Orders billed on a balance say so, with the period and the date of the
         consolidated invoice, instead of the usual confirmation."""
+        return (
+            self._get_balance_confirmation_template()
+            or super()._get_confirmation_template()
+        )
+
+    def _get_balance_confirmation_template(self):
+        """The confirmation e-mail of an order with items pending on a balance
+        (period, date of the consolidated invoice), or an empty template."""
+        template = self.env["mail.template"]
         if self.balance_line_ids.filtered(lambda item: item.state == "pending"):
-            template = self.env.ref(
-                "customer_balance.mail_template_sale_confirmation_balance",
-                raise_if_not_found=False,
+            template = (
+                self.env.ref(
+                    "customer_balance.mail_template_sale_confirmation_balance",
+                    raise_if_not_found=False,
+                )
+                or template
             )
-            if template:
-                return template
-        return super()._get_confirmation_template()
+        return template
 
     def action_view_balance_invoices(self):
         """The invoices that billed this order's balance items."""

@@ -12,14 +12,10 @@ class SaleOrder(models.Model):
         confirmation e-mail (period, date of the consolidated invoice), not the
         website's own template."""
         self.ensure_one()
-        if self.balance_line_ids.filtered(lambda item: item.state == "pending"):
-            template = self.env.ref(
-                "customer_balance.mail_template_sale_confirmation_balance",
-                raise_if_not_found=False,
-            )
-            if template:
-                return template
-        return super()._get_confirmation_template()
+        return (
+            self._get_balance_confirmation_template()
+            or super()._get_confirmation_template()
+        )
 
     def _balance_skips_payment(self):
         """Whether the shop confirms this cart without any payment step: every
