@@ -16,6 +16,24 @@ from .customer_balance_line import TRANSITION, TRANSITION_KEY
 # Written only by the balance's transitions (``_consolidate``, ``_cancel``,
 # ``_carry_over``, ``_reopen``): never by ``write`` from a form or an RPC call.
 LIFECYCLE_FIELDS = {"state", "invoice_id"}
+# What a balance is (whose, which company, currency and period) is fixed when it is
+# created, and its totals are only ever computed: written directly, the total the
+# member is shown would no longer be what the consolidated invoice bills, and items
+# would sit on a balance of another currency or company.
+FIXED_FIELDS = {
+    "partner_id",
+    "company_id",
+    "currency_id",
+    "period_type",
+    "period_start",
+    "period_end",
+    "billing_date",
+    "carried_from_id",
+    "amount_untaxed",
+    "amount_tax",
+    "amount_total",
+    "item_count",
+}
 
 
 def _to_write_value(value):
@@ -395,13 +413,29 @@ class CustomerBalance(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if LIFECYCLE_FIELDS.intersection(vals) and not self._in_transition():
+        if self._in_transition():
+            return super().write(vals)
+        if LIFECYCLE_FIELDS.intersection(vals):
             self.check_access("write")
             raise UserError(
                 _(
                     "The state and the consolidated invoice of a customer balance "
                     "change only through its actions: Bill now, Cancel (with its "
                     "wizard), or cancelling its consolidated invoice."
+                )
+            )
+        fixed = FIXED_FIELDS.intersection(vals)
+        if fixed:
+            self.check_access("write")
+            raise UserError(
+                _(
+                    "The customer, company, currency, period and totals of a customer "
+                    "balance cannot be changed (%(fields)s): move its items to another "
+                    "balance instead.",
+                    fields=", ".join(
+                        self._fields[name]._description_string(self.env)
+                        for name in sorted(fixed)
+                    ),
                 )
             )
         return super().write(vals)
@@ -1058,7 +1092,7 @@ class CustomerBalance(models.Model):
         target = self._get_balance_for_date(day)
         lines = self.line_ids.filtered(lambda line: line.state == "pending")
         lines.balance_id = target
-        target.carried_from_id = self
+        target._as_transition().carried_from_id = self
         self._as_transition().state = "cancel"
         self.message_post(
             body=_(

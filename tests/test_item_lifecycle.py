@@ -282,6 +282,41 @@ class TestItemLifecycle(CustomerBalanceCommon):
         self.assertEqual(other.state, "pending")
 
     @freeze_time("2026-06-20 10:00:00")
+    def test_balance_identity_and_totals_cannot_be_written(self):
+        """A billing user writes, as an RPC call could, the total, the currency, the
+        customer or the billing date of Anna's open balance: all refused, the balance
+        still shows what its invoice will bill; its billing error can still be
+        cleared (Retry Billing)."""
+        balance = self._balance(self.anna)
+        self._item(balance, 100.0)
+        total = balance.amount_total
+        other_currency = self.setup_other_currency("EUR")
+        as_clerk = balance.with_user(self.billing_user)
+        for values in (
+            {"amount_total": 1.0},
+            {"amount_untaxed": 1.0, "amount_tax": 0.0},
+            {"currency_id": other_currency.id},
+            {"partner_id": self.ben.id},
+            {"billing_date": "2026-06-01"},
+            {"period_end": "2026-07-31"},
+        ):
+            with self.assertRaises(UserError):
+                as_clerk.write(values)
+        self.assertEqual(balance.amount_total, total)
+        self.assertEqual(
+            (balance.partner_id, balance.currency_id), (self.anna, self.currency)
+        )
+        self.assertEqual(
+            balance._compute_totals(balance._get_document_lines())[
+                "total_amount_currency"
+            ],
+            total,
+        )
+        as_clerk.billing_error = "Journal missing"
+        as_clerk.action_retry_billing()
+        self.assertFalse(balance.billing_error)
+
+    @freeze_time("2026-06-20 10:00:00")
     def test_portal_user_cannot_write_items_or_balances(self):
         """A member calling ``write`` on her own balance or item gets an access
         error before any business rule."""
