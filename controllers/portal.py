@@ -226,11 +226,31 @@ class CustomerBalancePortal(portal.CustomerPortal):
                 "statement_url": not partner
                 and self._balance_statement_url(balance_sudo, access_token),
             },
-            "my_balances_history",
+            # Not Odoo's records pager: it adds each neighbour's access token.
+            None,
             False,
             **kw,
         )
+        values.update(self._get_balance_pager_values(balance_sudo))
         return request.render("customer_balance.portal_my_balance", values)
+
+    def _get_balance_pager_values(self, balance_sudo):
+        """The previous and next balance of the member's list, as plain links:
+        her rights decide what each shows. Odoo's records pager adds each
+        record's access token, which would open in full a company balance she
+        reads only her part of."""
+        history = request.session.get("my_balances_history", [])
+        if balance_sudo.id not in history:
+            return {}
+        index = history.index(balance_sudo.id)
+        neighbours = {
+            "prev_record": history[index - 1] if index else False,
+            "next_record": history[index + 1] if index + 1 < len(history) else False,
+        }
+        return {
+            key: balance_id and balance_sudo.browse(balance_id).access_url
+            for key, balance_id in neighbours.items()
+        }
 
     @http.route(
         ["/my/balances/<int:balance_id>/statement"],
@@ -282,4 +302,5 @@ class CustomerBalancePortal(portal.CustomerPortal):
             return False
         if not request.env["account.move"].browse(invoice.id).has_access("read"):
             return False
-        return invoice.get_portal_url()
+        # Her rights open it: no token to hand on with the link.
+        return invoice.access_url
