@@ -1,4 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import date
+
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
@@ -143,3 +147,95 @@ class TestMoveItems(BackendUxCommon):
             "moved items of another customer, Studio Nord", self._chatter(figma)
         )
         self.assertIn("now billed to Figma", self._chatter(order))
+
+
+@tagged("post_install", "-at_install")
+class TestBalanceStatus(BackendUxCommon):
+    """A balance says where it stands: carried over and where to (point 5), due
+    since when, overdue and why it is not billed (point 6)."""
+
+    @freeze_time("2026-07-02 10:00:00")
+    def test_carried_over_balance_links_to_where_it_went(self):
+        """Lisa's June balance of 10.00 is below the 50.00 minimum: the bill run
+        carries it into July. June shows *Carried Over* (its state stays
+        ``cancel``) with a link to July's balance; July shows where it came
+        from."""
+        self.company.balance_min_amount = 50.0
+        june = self._balance(self.lisa)
+        self._item(june, 10.0, name="Coffee")
+        self._bill_run()
+
+        self.assertEqual(june.state, "cancel")
+        july = june.carried_to_id
+        self.assertTrue(july, "June knows the balance it went into")
+        self.assertEqual(july.period_start, date(2026, 7, 1))
+        self.assertEqual(july.carried_from_id, june)
+        form = Form(june)
+        self.assertEqual(form.display_state, "carried")
+        self.assertEqual(form.carried_to_id, july)
+        self.assertFalse(form._get_modifier("carried_to_id", "invisible"))
+        self.assertEqual(
+            dict(self.Balance._fields["display_state"]._description_selection(self.env))[
+                june.display_state
+            ],
+            "Carried Over",
+        )
+        july_form = Form(july)
+        self.assertEqual(july_form.carried_from_id, june)
+        self.assertEqual(july_form.display_state, "open")
+        # A balance cancelled by hand is still just cancelled.
+        other = self._balance(self.anna)
+        other._cancel("Closed")
+        self.assertEqual(other.display_state, "cancel")
+        self.assertFalse(other.carried_to_id)
+
+    @freeze_time("2026-12-07 10:00:00")
+    def test_overdue_balance_says_since_when_and_why(self):
+        """Café Lumen's October balance was due on 3 November and its billing
+        failed. On 7 December its form no longer claims "Invoice Created On: 3
+        Nov": it is overdue, due since 3 November, and says it waits for a retry
+        because of the stored error."""
+        lumen = self.env["res.partner"].create({"name": "Café Lumen"})
+        balance = self._balance(
+            lumen,
+            period_start="2026-10-01",
+            period_end="2026-10-31",
+            billing_date="2026-11-03",
+        )
+        self._item(balance, 40.0)
+        balance.billing_error = "The customer has no invoice address."
+
+        form = Form(balance)
+        self.assertTrue(form._get_modifier("invoice_creation_date", "invisible"))
+        self.assertFalse(form._get_modifier("due_since", "invisible"))
+        self.assertEqual(form.due_since, "2026-11-03")
+        self.assertEqual(form.display_state, "overdue")
+        self.assertIn("no invoice address", form.unbilled_reason)
+        self.assertIn("Retry Billing", form.unbilled_reason)
+
+        balance.billing_error = False
+        self.env.ref("customer_balance.ir_cron_consolidate_due").active = False
+        balance.invalidate_recordset()
+        self.assertIn("switched off", balance.unbilled_reason)
+
+    @freeze_time("2026-06-20 10:00:00")
+    def test_open_balance_still_says_when_its_invoice_is_made(self):
+        """Lisa's June balance is not due yet: it says when the invoice will be
+        created, and nothing about being overdue."""
+        balance = self._balance(self.lisa)
+        self._item(balance, 40.0)
+        form = Form(balance)
+        self.assertFalse(form._get_modifier("invoice_creation_date", "invisible"))
+        self.assertTrue(form._get_modifier("due_since", "invisible"))
+        self.assertEqual(form.display_state, "open")
+        self.assertFalse(balance.unbilled_reason)
+
+    @freeze_time("2026-07-01 10:00:00")
+    def test_due_today_waits_for_the_next_run(self):
+        """Due today, nothing wrong: *Due*, not overdue, waiting for the next bill
+        run."""
+        balance = self._balance(self.lisa)
+        self._item(balance, 40.0)
+        self.assertEqual(balance.display_state, "due")
+        self.assertFalse(balance.is_overdue)
+        self.assertIn("next bill run", balance.unbilled_reason)
