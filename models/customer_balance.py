@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
 import uuid
+from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
@@ -373,11 +374,16 @@ class CustomerBalance(models.Model):
         return ~above
 
     def _compute_bill_run_inactive(self):
+        self.bill_run_inactive = self._is_bill_run_inactive()
+
+    @api.model
+    def _is_bill_run_inactive(self):
+        """Whether the scheduled bill run is switched off."""
         cron = self.env.ref(
             "customer_balance.ir_cron_consolidate_due", raise_if_not_found=False
         )
         # Only administrators read scheduled actions; everyone sees the warning.
-        self.bill_run_inactive = not (cron and cron.sudo().exists().active)
+        return not (cron and cron.sudo().exists().active)
 
     def _compute_bill_run_last_failed(self):
         self.bill_run_last_failed = self.env[
@@ -503,7 +509,43 @@ class CustomerBalance(models.Model):
             balance.message_post(body=_("Share links revoked."))
 
     def action_retry_billing(self):
+        """Retry Billing: forget the error that keeps these balances out of the bill
+        run, and hand the due ones to it at once: it bills them within minutes,
+        in its own transaction, through the same transition as *Bill now*
+        (``_consolidate``). Says in the chatter and a notification when each is
+        billed."""
         self.billing_error = False
+        due = self.filtered_domain(self._get_due_domain())
+        bill_run_off = self._is_bill_run_inactive()
+        if due and not bill_run_off:
+            due._trigger_bill_run()
+        notes = []
+        for balance in self:
+            if balance in due and bill_run_off:
+                note = _(
+                    "The scheduled bill run is switched off: bill it with Bill now."
+                )
+            elif balance in due:
+                note = _("The bill run bills it within a few minutes.")
+            elif balance.invoice_creation_date:
+                note = _(
+                    "The bill run bills it on %s.",
+                    format_date(self.env, balance.invoice_creation_date),
+                )
+            else:
+                note = _("A manual balance is billed with Bill now.")
+            balance.message_post(body=_("Billing retried. %s", note))
+            notes.append(note)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": _("Billing retried"),
+                "message": " ".join(dict.fromkeys(notes)),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_cancel(self):
         return {
@@ -943,18 +985,19 @@ class CustomerBalance(models.Model):
         )
 
     @api.model
-    def _get_due_domain(self, with_errors=False, with_threshold=True):
+    def _get_due_domain(self, with_errors=False, with_threshold=True, on_date=None):
         """What the bill run bills: open balances whose period is over and whose
         billing date has come, in each company's own time zone, and (with
         ``with_threshold``) open balances whose total reached the billing
-        threshold; except (for the bill run) those whose billing failed."""
+        threshold; except (for the bill run) those whose billing failed.
+        ``on_date`` replaces each company's today: what a run of that day bills."""
         companies = (
             self.env["res.company"].sudo().search([("balance_enabled", "=", True)])
         )
         due = Domain.OR(
             Domain("company_id", "=", company.id)
-            & Domain("billing_date", "<=", company._balance_today())
-            & Domain("period_end", "<", company._balance_today())
+            & Domain("billing_date", "<=", on_date or company._balance_today())
+            & Domain("period_end", "<", on_date or company._balance_today())
             for company in companies
         )
         if with_threshold:
@@ -966,28 +1009,27 @@ class CustomerBalance(models.Model):
         )
 
     def _consolidate(self):
-        """Turn the pending items of each open balance into one invoice (a credit
-        note when the net total is negative). Items netting to zero create nothing:
-        they are closed with the balance. Returns the invoices."""
+        """Bill now: turn the pending items of each open balance into one invoice
+        (a credit note when the net total is negative), as ``_get_bill_decision``
+        decides (a balance below the minimum is billed all the same). Items netting
+        to zero create nothing: they are closed with the balance. Refused, with the
+        reason, for a balance that cannot be billed. Returns the invoices."""
         invoices = self.env["account.move"]
+        self._check_open(_("billed"))
+        decisions = self._get_bill_decision()
         for balance in self:
-            balance._check_open(_("billed"))
+            decision = decisions[balance]
+            if decision["outcome"] == "fail":
+                raise UserError(
+                    _(
+                        "Balance %(balance)s cannot be billed: %(reason)s",
+                        balance=balance.name,
+                        reason=decision["reason"],
+                    )
+                )
             lines = balance.line_ids.filtered(lambda line: line.state == "pending")
-            total = balance._compute_totals(lines)["total_amount_currency"]
-            if not lines or balance.currency_id.is_zero(total):
-                # Netted out (a booking and a goodwill credit of the same amount):
-                # the charges are waived, so no order bills them again either.
-                lines._waive()
-                balance._as_transition().write(
-                    {"state": "invoiced", "billing_error": False}
-                )
-                balance.message_post(
-                    body=_(
-                        "Nothing to bill: the items net to zero. Balance closed; "
-                        "its %s items are waived.",
-                        len(lines),
-                    ),
-                )
+            if decision["outcome"] == "close":
+                balance._close_netted(lines)
                 continue
             invoice = balance._invoice_items(
                 lines, balance._get_consolidation_date(), consolidate=True
@@ -1006,6 +1048,21 @@ class CustomerBalance(models.Model):
             balance._post_and_send(invoice)
             invoices |= invoice
         return invoices
+
+    def _close_netted(self, lines):
+        """Close this balance without an invoice: its pending ``lines`` net to zero
+        (a booking and a goodwill credit of the same amount). The charges are
+        waived, so no order bills them again either."""
+        self.ensure_one()
+        lines._waive()
+        self._as_transition().write({"state": "invoiced", "billing_error": False})
+        self.message_post(
+            body=_(
+                "Nothing to bill: the items net to zero. Balance closed; "
+                "its %s items are waived.",
+                len(lines),
+            ),
+        )
 
     def _post_and_send(self, invoice):
         """Confirm the consolidated invoice, charge the customer's saved payment
@@ -1120,75 +1177,95 @@ class CustomerBalance(models.Model):
         frozen = self._freeze_grouping_key(key)
         return self._get_or_create_by_key({frozen: key}, {(frozen, day)})[frozen, day]
 
-    # --- Bill run ---
+    # --- Bill run (``customer.balance.run``) ---
 
     @api.model
     def _cron_consolidate_due(self, batch_size=100):
-        """The bill run: bill every due balance, each in its own transaction under a
-        row lock, so that several workers can share the run and a run that dies
-        resumes where it stopped. A balance that fails is rolled back, its error
-        kept on it and logged in its chatter, and the run goes on without it.
+        """The bill run, under its former name: ``customer.balance.run.
+        _cron_bill_run``."""
+        return self.env["customer.balance.run"]._cron_bill_run(batch_size=batch_size)
 
-        What became of each balance is written on the run record
-        (``customer.balance.run``). The scheduler calls this again while progress
-        is reported (batches of ``batch_size``): all those calls are one run, ended
-        when nothing due is left."""
-        Cron = self.env["ir.cron"]
-        run = self.env["customer.balance.run"]._get_or_start("cron")
-        domain = self._get_due_domain()
-        balances = self.search(domain, limit=batch_size, order="billing_date, id")
-        if balances:
-            Cron._commit_progress(remaining=self.search_count(domain))
-            finished = balances._bill_due_balances(
-                run, on_progress=lambda: Cron._commit_progress(1) > 0
-            )
-            if not finished or self.search_count(domain, limit=1):
-                return
-        run._finish()
-        Cron._commit_progress(0, remaining=0)
+    def _get_bill_decision(self, on_date=None):
+        """What billing each of these open balances does, written nowhere:
+        ``{balance: {"outcome": outcome, "reason": reason}}``, ``outcome`` being
 
-    def _bill_due_balances(self, run, on_progress=None):
-        """Bill these balances, those still due once locked, one after the other:
-        each under a row lock (a balance locked by another worker is skipped), each
-        rolled back on its own when it fails (the error is stored on it, posted in
-        its chatter, and the others go on), each outcome recorded on ``run``.
-        ``on_progress`` is called after each balance to commit it; when it returns
-        False, the rest is left for later. Returns whether all were handled."""
-        domain = self._get_due_domain()
-        for balance_id in self.ids:
-            balance = self.browse(balance_id)
-            try:
-                with self.env.cr.savepoint():
-                    balance = balance.try_lock_for_update().filtered_domain(domain)
-                    if balance:
-                        run._record(balance, balance._bill_due())
-            except errors.SerializationFailure:
-                # Billed by another worker since this batch was read: skip it.
-                self.env.invalidate_all()
-            except Exception as error:  # noqa: BLE001 - reported on the balance
-                self.env.invalidate_all()
-                _logger.warning("Bill run: balance %s failed: %s", balance_id, error)
-                balance = self.browse(balance_id)
-                message = str(error) or error.__class__.__name__
-                balance.billing_error = message
-                balance.message_post(
-                    body=_("The bill run could not bill this balance: %s", message)
+        - ``close``: no pending item, or they net to zero (nothing is invoiced);
+        - ``carry``: the total is below the company's minimum invoice amount, the
+          items go into the next period's balance (the bill run only; *Bill now*
+          bills it);
+        - ``fail``: ``_get_billing_blockers`` found why it cannot be billed
+          (``reason``, translated); the bill run bills nothing and keeps it;
+        - ``bill``: a consolidated invoice (or a credit note).
+
+        The bill run, *Bill now* and the preview all decide with it. ``on_date``:
+        the company-local day billing happens (today by default), for a preview
+        of another day."""
+        blockers = self._get_billing_blockers(on_date=on_date)
+        decisions = {}
+        for balance in self:
+            reasons = blockers.get(balance)
+            if not balance.item_count or balance.currency_id.is_zero(
+                balance.amount_total
+            ):
+                outcome, reason = "close", ""
+            elif balance._is_below_minimum():
+                outcome = "carry"
+                reason = _(
+                    "Below the minimum invoice amount (%s).",
+                    format_amount(
+                        self.env,
+                        balance.company_id.balance_min_amount,
+                        balance.currency_id,
+                    ),
                 )
-                run._record(balance, "failed", error=message)
-            if on_progress and not on_progress():
-                return False
-        return True
+            elif reasons:
+                outcome, reason = "fail", "\n".join(reasons)
+            else:
+                outcome, reason = "bill", ""
+            decisions[balance] = {"outcome": outcome, "reason": reason}
+        return decisions
 
-    def _bill_due(self):
-        """Bill a due balance, or carry it over when below the minimum amount.
-        Returns the outcome: ``billed`` (a consolidated invoice or credit note),
-        ``closed`` (the items netted to zero) or ``carried`` (into the next
-        period's balance)."""
+    def _get_billing_blockers(self, on_date=None):
+        """Why each of these balances cannot be billed: ``{balance: [reason]}``
+        (translated reasons; a balance without any may be missing). Only what
+        creating its consolidated invoice would really fail on, checked cheaply
+        for the whole set; modules extend it. ``on_date``: see
+        ``_get_bill_decision``."""
+        blockers = defaultdict(list)
+        # A branch invoices in its own sales journals or its parents'.
+        journals = (
+            self.env["account.journal"]
+            .sudo()
+            ._read_group(
+                [
+                    ("type", "=", "sale"),
+                    ("company_id", "in", self.company_id.parent_ids.ids),
+                ],
+                ["company_id"],
+            )
+        )
+        with_journal = self.env["res.company"].union(
+            *(company for (company,) in journals)
+        )
+        for balance in self:
+            if not balance.company_id.parent_ids & with_journal:
+                blockers[balance].append(
+                    _(
+                        "%s has no sales journal to create the consolidated "
+                        "invoice in.",
+                        balance.company_id.name,
+                    )
+                )
+        return dict(blockers)
+
+    def _store_billing_error(self, message):
+        """Billing this balance failed (``message``): keep the reason on it and in
+        its chatter. The bill run leaves it out until someone retries."""
         self.ensure_one()
-        if self._is_below_minimum():
-            self._carry_over()
-            return "carried"
-        return "billed" if self._consolidate() else "closed"
+        self.billing_error = message
+        self.message_post(
+            body=_("The bill run could not bill this balance: %s", message)
+        )
 
     def _get_invoice_partner(self):
         """The address the consolidated invoice goes to: the billed partner's
