@@ -13,3 +13,4 @@ from . import sale_order_line
 from . import payment_provider
 from . import payment_transaction
 from . import customer_balance_ledger
+from . import customer_balance_payment
