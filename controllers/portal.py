@@ -2,7 +2,7 @@
 import re
 
 from odoo import _, http
-from odoo.exceptions import AccessError, MissingError
+from odoo.exceptions import AccessError, LockError, MissingError, UserError
 from odoo.fields import Domain
 from odoo.http import content_disposition, request
 
@@ -98,17 +98,24 @@ class CustomerBalancePortal(portal.CustomerPortal):
             "state": {"label": _("Status"), "order": "state, period_start desc"},
         }
 
-    def _get_balance_total(self, balance_sudo, part_items=None):
-        """What the member is shown as the balance's total: what its consolidated
-        invoice bills (or billed), or, for her part only, the total of her items
-        computed as the invoice computes them."""
-        if part_items is not None:
-            return balance_sudo._compute_totals(part_items)["total_amount_currency"]
-        if balance_sudo.state == "invoiced" and balance_sudo.invoice_id:
-            invoice = balance_sudo.invoice_id
-            sign = -1 if invoice.move_type == "out_refund" else 1
-            return sign * invoice.amount_total
-        return balance_sudo.amount_total
+    def _get_balance_amounts(self, balance_sudo, part_items=None):
+        """What the member is shown as the untaxed amount, the taxes and the
+        total: the balance's own, signed as its items are (a credit note's are
+        negative), which are what its consolidated invoice bills or billed; for
+        her part only, those of her items computed as the invoice computes
+        them."""
+        if part_items is None:
+            return {
+                "untaxed": balance_sudo.amount_untaxed,
+                "tax": balance_sudo.amount_tax,
+                "total": balance_sudo.amount_total,
+            }
+        totals = balance_sudo._compute_totals(part_items)
+        return {
+            "untaxed": totals["base_amount_currency"],
+            "tax": totals["tax_amount_currency"],
+            "total": totals["total_amount_currency"],
+        }
 
     @http.route(
         ["/my/balances", "/my/balances/page/<int:page>"],
@@ -141,12 +148,12 @@ class CustomerBalancePortal(portal.CustomerPortal):
         request.session["my_balances_history"] = balances.ids[:100]
         partner = request.env.user.partner_id
         totals = {
-            balance.id: self._get_balance_total(
+            balance.id: self._get_balance_amounts(
                 balance,
                 self._get_member_items(balance, partner)
                 if balance in partial
                 else None,
-            )
+            )["total"]
             for balance in balances
         }
         values = self._prepare_portal_layout_values()
@@ -198,13 +205,8 @@ class CustomerBalancePortal(portal.CustomerPortal):
     ):
         balance_sudo, partner = self._get_balance_access(balance_id, access_token)
         if report_type in ("html", "pdf", "text"):
-            if partner:
-                raise request.not_found()
-            return self._show_report(
-                model=balance_sudo,
-                report_type=report_type,
-                report_ref=STATEMENT_REPORT,
-                download=download,
+            return self._show_balance_statement(
+                balance_sudo, partner, report_type=report_type, download=download
             )
         items = (
             self._get_member_items(balance_sudo, partner)
@@ -219,12 +221,14 @@ class CustomerBalancePortal(portal.CustomerPortal):
                 "page_name": "balance",
                 "items": items.sorted(lambda item: (item.service_date, item.id)),
                 "balance_partial": bool(partner),
-                "balance_total": self._get_balance_total(
+                "balance_amounts": self._get_balance_amounts(
                     balance_sudo, items if partner else None
                 ),
                 "invoice_url": not partner and self._balance_invoice_url(balance_sudo),
-                "statement_url": not partner
-                and self._balance_statement_url(balance_sudo, access_token),
+                "statement_url": self._balance_statement_url(
+                    balance_sudo, access_token
+                ),
+                **self._get_pay_now_values(balance_sudo, partner, access_token, kw),
             },
             # Not Odoo's records pager: it adds each neighbour's access token.
             None,
@@ -233,6 +237,113 @@ class CustomerBalancePortal(portal.CustomerPortal):
         )
         values.update(self._get_balance_pager_values(balance_sudo))
         return request.render("customer_balance.portal_my_balance", values)
+
+    def _get_pay_now_values(self, balance_sudo, partner, access_token, kw):
+        """What the page shows of Pay now: the button when the visitor may pay
+        the balance and there is something to pay; otherwise, after a refused
+        payment (``?pay_error``), the reason."""
+        if partner or not balance_sudo._is_pay_now_enabled():
+            return {}
+        blocker = balance_sudo._get_pay_now_blocker()
+        message = False
+        if kw.get("pay_error") == "busy":
+            message = _(
+                "This balance is being billed right now: please try again in a moment."
+            )
+        elif kw.get("pay_error"):
+            message = blocker or _("The payment could not be started.")
+        return {
+            "pay_now_url": not blocker and f"/my/balances/{balance_sudo.id}/pay",
+            "pay_now_token": access_token,
+            "pay_now_message": message,
+            "balance_paid": balance_sudo.state == "invoiced"
+            and balance_sudo.invoice_id.payment_state in ("paid", "in_payment"),
+        }
+
+    @http.route(
+        ["/my/balances/<int:balance_id>/pay"],
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_balance_pay(self, balance_id, access_token=None, **kw):
+        """Pay now: bill the balance at once (as *Bill now* does), post its
+        invoice and send the visitor to Odoo's own payment page for it. For its
+        member, a billing contact of its company or a share link's visitor only;
+        anyone else, or a company without Pay now, gets a 404 and nothing is
+        billed. A balance already billed and not paid goes to the same page."""
+        balance_sudo, partner = self._get_balance_access(balance_id, access_token)
+        if partner or not balance_sudo._is_pay_now_enabled():
+            raise request.not_found()
+        page_url = self._balance_page_url(balance_sudo, access_token)
+        try:
+            # A failure leaves nothing billed, not half an invoice.
+            with request.env.cr.savepoint():
+                invoice = balance_sudo._pay_now()
+        except LockError:
+            return request.redirect(self._with_query(page_url, "pay_error=busy"))
+        except UserError:
+            return request.redirect(self._with_query(page_url, "pay_error=1"))
+        if not invoice:
+            return request.redirect(self._with_query(page_url, "pay_error=1"))
+        # Odoo's own Pay Now of the invoice list: its page with the payment form
+        # open. Its token is for the visitor who may read the whole balance.
+        return request.redirect(
+            invoice.get_portal_url(anchor="portal_pay", query_string="&payment=True")
+        )
+
+    @staticmethod
+    def _with_query(url, query):
+        return f"{url}{'&' if '?' in url else '?'}{query}"
+
+    def _balance_page_url(self, balance_sudo, access_token=None):
+        """The balance's page, with the visitor's own token when she came with
+        one (a share link)."""
+        if access_token:
+            return f"{balance_sudo.access_url}?access_token={access_token}"
+        return balance_sudo.access_url
+
+    @http.route(
+        ["/my/balances/<int:balance_id>/statement"],
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_my_balance_statement(
+        self, balance_id, access_token=None, download=False, **kw
+    ):
+        """The balance statement as PDF: the whole balance for its customer, a
+        billing contact of its company or a valid share link; for another
+        employee of the company, her own items and their total only."""
+        balance_sudo, partner = self._get_balance_access(balance_id, access_token)
+        return self._show_balance_statement(balance_sudo, partner, download=download)
+
+    def _show_balance_statement(
+        self, balance_sudo, partner, report_type="pdf", download=False
+    ):
+        """Render the statement of ``balance_sudo``; with ``partner``, her part
+        of it only (the report lists her items and their total, never the
+        company's)."""
+        if not partner:
+            return self._show_report(
+                model=balance_sudo,
+                report_type=report_type,
+                report_ref=STATEMENT_REPORT,
+                download=download,
+            )
+        report = (
+            request.env["ir.actions.report"]
+            .sudo()
+            .with_company(balance_sudo.company_id)
+        )
+        content = getattr(report, f"_render_qweb_{report_type}")(
+            STATEMENT_REPORT,
+            balance_sudo.ids,
+            data={"report_type": report_type, "balance_part_partner_id": partner.id},
+        )[0]
+        headers = self._get_http_headers(balance_sudo, report_type, content, download)
+        return request.make_response(content, headers=list(headers.items()))
 
     def _get_balance_pager_values(self, balance_sudo):
         """The previous and next balance of the member's list, as plain links:
@@ -251,27 +362,6 @@ class CustomerBalancePortal(portal.CustomerPortal):
             key: balance_id and balance_sudo.browse(balance_id).access_url
             for key, balance_id in neighbours.items()
         }
-
-    @http.route(
-        ["/my/balances/<int:balance_id>/statement"],
-        type="http",
-        auth="public",
-        website=True,
-    )
-    def portal_my_balance_statement(
-        self, balance_id, access_token=None, download=False, **kw
-    ):
-        """The balance statement as PDF, for whom sees the whole balance: its
-        customer, a billing contact of its company, or a valid share link."""
-        balance_sudo, partner = self._get_balance_access(balance_id, access_token)
-        if partner:
-            raise request.not_found()
-        return self._show_report(
-            model=balance_sudo,
-            report_type="pdf",
-            report_ref=STATEMENT_REPORT,
-            download=download,
-        )
 
     def _get_http_headers(self, model, report_type, report, download):
         if model._name != "customer.balance" or report_type != "pdf":

@@ -18,3 +18,4 @@ from . import payment_provider
 from . import payment_transaction
 from . import customer_balance_ledger
 from . import customer_balance_status
+from . import customer_balance_payment

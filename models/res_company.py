@@ -90,6 +90,13 @@ class ResCompany(models.Model):
         help="Customers see their open balances, items and the date of the coming "
         "invoice under My Account.",
     )
+    balance_portal_pay = fields.Boolean(
+        string="Pay Now in the Portal",
+        default=True,
+        help="Members, the billing contacts of their company and whoever opens a "
+        "balance's share link may settle an open balance at once from its portal page: "
+        "it is billed and its invoice paid with the company's payment providers.",
+    )
     balance_auto_post = fields.Boolean(
         string="Confirm Invoices Automatically",
         help="Consolidated invoices are confirmed as soon as they are created. "

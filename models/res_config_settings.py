@@ -44,6 +44,9 @@ class ResConfigSettings(models.TransientModel):
     balance_portal_visible = fields.Boolean(
         related="company_id.balance_portal_visible", readonly=False
     )
+    balance_portal_pay = fields.Boolean(
+        related="company_id.balance_portal_pay", readonly=False
+    )
     balance_auto_post = fields.Boolean(
         related="company_id.balance_auto_post", readonly=False
     )

@@ -94,11 +94,8 @@ class TestBillingContacts(HttpCase):
         self.assertNotIn("Meeting room (Ben)", response.text)
         self.assertNotIn("72.50", response.text)
         self.assertNotIn("172.50", response.text)
-        # No statement of the whole balance for her.
-        self.assertNotIn("/statement", response.text)
-        statement = self._get(f"/my/balances/{self.balance.id}/statement", "bc.anna")
-        self.assertEqual(statement.status_code, 404)
-        self.assertNotIn("Meeting room (Ben)", statement.text)
+        # Her statement is of her part (see test_plain_employee_statement_is_her_part).
+        self.assertIn(f"/my/balances/{self.balance.id}/statement", response.text)
 
         listing = self._get("/my/balances", "bc.anna")
         self.assertIn(self.balance.name, listing.text)
@@ -113,6 +110,45 @@ class TestBillingContacts(HttpCase):
         self.assertIn("Meeting room (Ben)", ben.text)
         self.assertIn("72.50", ben.text)
         self.assertNotIn("Desk day (Anna)", ben.text)
+
+    def test_plain_employee_statement_is_her_part(self):
+        """Anna downloads her own statement of Figma's balance from its page: her
+        desk day and her part's total (100.00), never Ben's meeting room nor the
+        company's total (172.50); the same through the report link. Billed, it
+        still lists only her billed item, and no payment of the company's
+        invoice."""
+        page = self._get(f"/my/balances/{self.balance.id}", "bc.anna")
+        url = f"/my/balances/{self.balance.id}/statement?download=true"
+        self.assertIn(url.replace("&", "&amp;"), page.text)
+        for link in (url, f"/my/balances/{self.balance.id}?report_type=pdf"):
+            with self.subTest(link=link):
+                statement = self.url_open(link, allow_redirects=False)
+                self.assertEqual(statement.status_code, 200)
+                self.assertEqual(statement.headers["Content-Type"], "application/pdf")
+                # Reports render as HTML in tests: the items are readable.
+                self.assertIn("Desk day (Anna)", statement.text)
+                self.assertIn("100.00", statement.text)
+                self.assertIn("o_balance_statement_part", statement.text)
+                self.assertNotIn("Meeting room (Ben)", statement.text)
+                self.assertNotIn("72.50", statement.text)
+                self.assertNotIn("172.50", statement.text)
+        invoice = self.balance._consolidate()
+        invoice.action_post()
+        statement = self._get(url, "bc.anna")
+        self.assertEqual(statement.status_code, 200)
+        self.assertIn("Desk day (Anna)", statement.text)
+        self.assertNotIn("Meeting room (Ben)", statement.text)
+        self.assertNotIn("172.50", statement.text)
+        self.assertNotIn("o_balance_statement_payment", statement.text)
+        # Ben's is his.
+        ben = self._get(url, "bc.ben")
+        self.assertIn("Meeting room (Ben)", ben.text)
+        self.assertNotIn("Desk day (Anna)", ben.text)
+        # Carla, billing contact, still gets the whole balance.
+        carla = self._get(url, "bc.carla")
+        self.assertIn("Meeting room (Ben)", carla.text)
+        self.assertIn("172.50", carla.text)
+        self.assertNotIn("o_balance_statement_part", carla.text)
 
     def test_plain_employee_rpc_reads_no_colleague_data(self):
         """By RPC, Anna reads her own item only and not Figma's balance (so not

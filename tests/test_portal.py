@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import re
 from urllib.parse import urlsplit
 
 from dateutil.relativedelta import relativedelta
@@ -302,9 +303,10 @@ class TestPortal(HttpCase):
     # === LAYOUT === #
 
     def test_home_icon_and_phone_layout(self):
-        """The home card uses an SVG icon like Odoo's own portal cards; the item
-        table keeps the contact column on a phone and each status is a badge with
-        its text."""
+        """The home card uses an SVG icon like Odoo's own portal cards; on a
+        phone the item table shows each item's contact and status under its
+        description (so that the amount stays on screen), each status a badge
+        with its text."""
         home = self._get("/my", "portal.anna")
         self.assertIn(
             "/customer_balance/static/src/img/customer_balance.svg", home.text
@@ -313,10 +315,160 @@ class TestPortal(HttpCase):
         self.assertEqual(icon.status_code, 200)
         page = self._get(f"/my/balances/{self.figma_balance.id}")
         table = page.text[page.text.index("o_customer_balance_items") :]
-        self.assertIn("<th>Contact</th>", table)
-        self.assertNotIn("d-none d-md-table-cell", table)
+        self.assertIn(">Contact</th>", table)
+        self.assertRegex(
+            table, r'd-sm-none[^"]*o_customer_balance_item_contact">[^<]*anna'
+        )
         self.assertRegex(table, r"badge[^>]*>\s*Upcoming invoice\s*<")
         listing = self._get("/my/balances")
         self.assertRegex(
             listing.text, r"o_customer_balance_status\">\s*<i[^>]*></i>\s*Upcoming"
+        )
+
+    # === AMOUNTS === #
+
+    def _taxed_balance(self):
+        """Lisa's own balance (no company): a desk day of 100.00 with 15% tax."""
+        tax = self.env["account.tax"].create(
+            {"name": "Sales 15%", "amount": 15.0, "type_tax_use": "sale"}
+        )
+        lisa = self.env["res.partner"].create({"name": "Lisa"})
+        new_test_user(
+            self.env,
+            login="portal.lisa",
+            password="portal.lisa",
+            groups="base.group_portal",
+            partner_id=lisa.id,
+        )
+        item = self.env["customer.balance.line"].create(
+            {
+                "partner_id": lisa.id,
+                "name": "Taxed desk day",
+                "price_unit": 100.0,
+                "tax_ids": [Command.set(tax.ids)],
+            }
+        )
+        return item.balance_id
+
+    def _amount_cells(self, text, css_class):
+        """The amounts shown in the cells of ``css_class`` (Odoo writes a minus
+        sign followed by a zero-width no-break space)."""
+        return [
+            amount.replace("\ufeff", "")
+            for amount in re.findall(
+                rf'{css_class}[^"]*">\s*<span[^>]*>[^<]*'
+                r'<span class="oe_currency_value">([^<]+)</span>',
+                text,
+            )
+        ]
+
+    def test_portal_and_statement_agree_on_line_amounts(self):
+        """A 100.00 desk day with 15% tax: the portal page lists it at 100.00, as
+        the statement and the invoice do (prices without tax), and shows the tax
+        split of the statement: untaxed 100.00, taxes 15.00, total 115.00. When
+        the company's invoices show prices with tax, both list 115.00."""
+        balance = self._taxed_balance()
+        page = self._get(f"/my/balances/{balance.id}", "portal.lisa")
+        self.assertEqual(
+            self._amount_cells(page.text, "o_customer_balance_item_amount"), ["100.00"]
+        )
+        self.assertEqual(
+            self._amount_cells(page.text, "o_customer_balance_untaxed"), ["100.00"]
+        )
+        self.assertEqual(
+            self._amount_cells(page.text, "o_customer_balance_tax"), ["15.00"]
+        )
+        self.assertIn("115.00", page.text)
+        statement = self._get(f"/my/balances/{balance.id}/statement")
+        self.assertRegex(
+            statement.text,
+            r"o_balance_statement_item(.|\n)*?oe_currency_value\">100.00<",
+        )
+        self.assertRegex(
+            statement.text, r"o_balance_statement_tax[^>]*>[^<]*<span[^>]*>15.00"
+        )
+
+        # Odoo refuses the switch once a company has invoices (this one billed
+        # last month's balance): set it as a new company would have it.
+        self.env.cr.execute(
+            "UPDATE res_company SET account_price_include = 'tax_included'"
+            " WHERE id = %s",
+            [self.company.id],
+        )
+        self.company.invalidate_recordset(["account_price_include"])
+        page = self._get(f"/my/balances/{balance.id}")
+        self.assertEqual(
+            self._amount_cells(page.text, "o_customer_balance_item_amount"), ["115.00"]
+        )
+        statement = self._get(f"/my/balances/{balance.id}/statement")
+        self.assertRegex(
+            statement.text,
+            r"o_balance_statement_item(.|\n)*?oe_currency_value\">115.00<",
+        )
+
+    def test_invoiced_balance_shows_its_invoice_date_in_the_list(self):
+        """The list shows an invoiced balance's invoice date (the day its
+        consolidated invoice was made), an open one's coming invoice date."""
+        response = self._get("/my/balances", "portal.anna")
+        cells = re.findall(
+            r'o_customer_balance_invoice_date">\s*(?:<span>([^<]*)</span>)?',
+            response.text,
+        )
+        lang = self.env["res.lang"]._lang_get("en_US")
+        expected = {
+            self.past.invoice_id.invoice_date.strftime(lang.date_format),
+            self.figma_balance.invoice_creation_date.strftime(lang.date_format),
+        }
+        self.assertEqual(set(cells), expected)
+
+    def test_credit_balance_shows_its_own_sign(self):
+        """Anna's balance nets to a credit (a 30.00 desk day, an 80.00 goodwill
+        credit) and is billed as a credit note: the list and the page show the
+        balance's own signed amounts (-50.00), as its form does."""
+        today = self.company._balance_today()
+        last_month = date_utils.start_of(today - relativedelta(months=2), "month")
+        Item = self.env["customer.balance.line"]
+        items = Item.create(
+            [
+                {
+                    "partner_id": self.anna.id,
+                    "name": name,
+                    "price_unit": price,
+                    "service_date": last_month,
+                    "tax_ids": [Command.clear()],
+                }
+                for name, price in (("Desk day", 30.0), ("Goodwill credit", -80.0))
+            ]
+        )
+        balance = items.balance_id
+        balance._consolidate().action_post()
+        self.assertEqual(balance.invoice_id.move_type, "out_refund")
+        self.assertEqual(balance.amount_total, -50.0)
+        page = self._get(f"/my/balances/{balance.id}", "portal.anna")
+        self.assertRegex(
+            page.text,
+            r'o_customer_balance_total"[^>]*>[^<]*'
+            r'<span class="oe_currency_value">-\ufeff50.00<',
+        )
+        self.assertEqual(
+            self._amount_cells(page.text, "o_customer_balance_untaxed"), ["-50.00"]
+        )
+        listing = self._get("/my/balances?sortby=total")
+        self.assertIn(">-\ufeff50.00<", listing.text)
+
+    def test_phone_keeps_amounts_on_screen(self):
+        """On a 390 px phone, the list's totals and the balance page's Amount
+        column and totals lie inside the screen (a real browser measures)."""
+        self.browser_size = "390x844"
+        self.touch_enabled = True
+        self.env["customer.balance.line"].create(
+            {
+                "partner_id": self.anna.id,
+                "name": "Meeting room for a whole afternoon with a long description",
+                "price_unit": 12345.67,
+                "tax_ids": [Command.clear()],
+            }
+        )
+        self.start_tour(
+            "/my/balances", "customer_balance_phone_tour", login="portal.anna"
         )

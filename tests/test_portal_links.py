@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
 from odoo.tools import date_utils
 
 # Every URL a page hands on: links, forms, frames and the data attributes of
@@ -140,9 +141,10 @@ class TestPortalLinks(HttpCase):
 
     def test_plain_employee_links_carry_no_token(self):
         """Tom, from My Account through every balance link he is shown (list,
-        page, previous / next): no link carries a token, none opens more than
-        his own items and his part's total, no chatter composer on a company
-        balance, no link into the company's invoice."""
+        page, previous / next, his statement): no link carries a token, none
+        opens more than his own items and his part's total, no chatter composer
+        on a company balance (and posting on it is refused), no link into the
+        company's invoice."""
         pages = self._crawl("/my/balances", "links.tom")
         self.assertIn(f"/my/balances/{self.figma_open.id}", pages)
         self.assertIn(f"/my/balances/{self.figma_past.id}", pages)
@@ -163,9 +165,22 @@ class TestPortalLinks(HttpCase):
         page = pages[f"/my/balances/{self.figma_open.id}"]
         self.assertIn("Meeting room (Tom)", page.text)
         self.assertIn("72.50", page.text)
-        # Even the token of a balance's own page does not give him more than
-        # what the token-less link shows: none is on any page, so he has none.
+        statement = f"/my/balances/{self.figma_open.id}/statement?download=true"
+        self.assertIn(statement, pages)
+        self.assertIn("Meeting room (Tom)", pages[statement].text)
         self.assertNotIn("access_token", "".join(pages))
+        with self.assertRaises(JsonRpcException):
+            self.make_jsonrpc_request(
+                "/mail/message/post",
+                {
+                    "thread_model": "customer.balance",
+                    "thread_id": self.figma_open.id,
+                    "post_data": {"body": "Hello", "message_type": "comment"},
+                },
+            )
+        self.assertFalse(
+            self.figma_open.message_ids.filtered(lambda m: "Hello" in (m.body or ""))
+        )
 
     def test_billing_contact_links_carry_no_token(self):
         """Lena reads Figma's balances in full by her rights: her links (list,
