@@ -975,7 +975,9 @@ class Harness:
             started = time.time()
             threads = []
             for client in clients:
-                rows = [row for login in client.logins for row in orders_of[login]]
+                rows = [
+                    row for login in client.logins for row in orders_of.get(login, [])
+                ]
                 rows.sort(key=lambda row: row[0])
                 thread = threading.Thread(
                     target=client.run,
