@@ -13,3 +13,5 @@ from . import sale_order_line
 from . import payment_provider
 from . import payment_transaction
 from . import customer_balance_ledger
+from . import customer_balance_blockers
+from . import customer_balance_notice
