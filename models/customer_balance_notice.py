@@ -169,20 +169,20 @@ class CustomerBalance(models.Model):
 class CustomerBalanceRun(models.Model):
     _inherit = "customer.balance.run"
 
+    @api.model
     def _send_upcoming_notices(self):
-        """The daily run's notice step: send the upcoming invoice notice of each
-        balance whose notice is due, each under a row lock and committed with
-        its notice date as the run's progress, so that a run that dies after
-        sending resumes without sending it again. Returns whether all were
-        handled (False when the run's time is up: the rest is for the next
-        call)."""
-        result = super()._send_upcoming_notices()
+        """Step 6 of the bill run: send the upcoming invoice notice of each balance
+        whose notice is due, each under a row lock. In the scheduled run each
+        notice is committed with its notice date as the run's progress, so that
+        a run that dies after sending resumes without sending it again (the mail
+        itself is queued in the same transaction). Run by hand (*Run Now*, a
+        request) nothing is committed here. When the scheduled run's time is up,
+        the rest is sent by the next run (still in their notice window)."""
+        super()._send_upcoming_notices()
         Balance = self.env["customer.balance"]
-        Cron = self.env["ir.cron"]
         domain = Balance._get_notice_domain()
         balances = Balance.search(domain, order="billing_date, id")
-        if not balances:
-            return result
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         for balance_id in balances._get_notice_balances().ids:
             balance = Balance.browse(balance_id)
             try:
@@ -199,6 +199,5 @@ class CustomerBalanceRun(models.Model):
                 _logger.warning(
                     "Bill run: notice of balance %s failed: %s", balance_id, error
                 )
-            if Cron._commit_progress(1) <= 0:
-                return False
-        return result
+            if in_cron and self.env["ir.cron"]._commit_progress(1) <= 0:
+                return

@@ -23,3 +23,6 @@ from . import test_billing_contacts
 from . import test_company_matching
 from . import test_partner_merge
 from . import test_invoice_sending
+from . import test_bill_run_preview
+from . import test_upcoming_notice
+from . import test_bill_run_preview_tour
