@@ -36,6 +36,7 @@
         "reports/customer_balance_statement.xml",
         "reports/report_invoice.xml",
         "views/customer_balance_subscription_templates.xml",
+        "wizards/customer_balance_run_preview_views.xml",
     ],
     "demo": ["demo/customer_balance_demo.xml"],
     "post_init_hook": "post_init_hook",

@@ -19,3 +19,5 @@ from . import payment_transaction
 from . import customer_balance_ledger
 from . import customer_balance_status
 from . import customer_balance_payment
+from . import customer_balance_blockers
+from . import customer_balance_notice

@@ -113,6 +113,14 @@ class ResCompany(models.Model):
         "charge leaves the invoice open and schedules a follow-up for the accountant.",
     )
 
+    balance_notice_days = fields.Integer(
+        string="Upcoming Invoice Notice (days)",
+        default=0,
+        help="That many days before a balance's invoice is created, its member (for "
+        "a company: the billing contacts, else the invoice address) is e-mailed the "
+        "upcoming invoice: its items, total and date. 0: no notice.",
+    )
+
     _balance_billing_delay_positive = models.Constraint(
         "CHECK (balance_billing_delay >= 0)",
         "The billing delay of customer balances cannot be negative.",
@@ -122,6 +130,10 @@ class ResCompany(models.Model):
         " AND COALESCE(balance_threshold_amount, 0) >= 0"
         " AND COALESCE(balance_min_amount, 0) >= 0)",
         "The amounts of the customer balance settings cannot be negative.",
+    )
+    _balance_notice_days_positive = models.Constraint(
+        "CHECK (COALESCE(balance_notice_days, 0) >= 0)",
+        "The days of the upcoming invoice notice cannot be negative.",
     )
 
     # === CONSTRAINT METHODS === #

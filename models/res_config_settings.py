@@ -56,3 +56,15 @@ class ResConfigSettings(models.TransientModel):
     balance_auto_pay = fields.Boolean(
         related="company_id.balance_auto_pay", readonly=False
     )
+    balance_notice_days = fields.Integer(
+        related="company_id.balance_notice_days", readonly=False
+    )
+
+    # === ACTION METHODS === #
+
+    def action_open_balance_notice_template(self):
+        """The e-mail of the upcoming invoice notice, to adapt its text."""
+        template = self.env.ref(
+            "customer_balance.mail_template_balance_upcoming_invoice"
+        )
+        return template._get_records_action(name=template.display_name)

@@ -26,3 +26,6 @@ from . import test_invoice_sending
 from . import test_portal_links
 from . import test_backend_ux
 from . import test_pay_now
+from . import test_bill_run_preview
+from . import test_upcoming_notice
+from . import test_bill_run_preview_tour
