@@ -23,3 +23,4 @@ from . import test_billing_contacts
 from . import test_company_matching
 from . import test_partner_merge
 from . import test_invoice_sending
+from . import test_cancel_after_billing
