@@ -103,7 +103,10 @@ class SaleOrder(models.Model):
         cancelling = self.filtered(lambda order: order.state != "cancel")
         res = super()._action_cancel()
         lines = cancelling.order_line.filtered("balance_line_ids")
-        items = lines.balance_line_ids.filtered(lambda item: item.state == "pending")
+        # Charges waiting are cancelled (a credit waiting is the sync's business).
+        items = lines.balance_line_ids.filtered(
+            lambda item: item.state == "pending" and item.quantity > 0
+        )
         for balance in items.balance_id:
             balance.message_post(
                 body=_(
