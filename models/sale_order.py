@@ -99,11 +99,14 @@ class SaleOrder(models.Model):
     def _action_cancel(self):
         # Odoo cancels the orders' draft invoices first: a consolidated draft
         # releases its items, which are then cancelled with the booking too.
+        # An order cancelled a second time changes nothing on the balances.
+        cancelling = self.filtered(lambda order: order.state != "cancel")
         res = super()._action_cancel()
-        items = self.order_line.balance_line_ids.filtered(
-            lambda item: item.state == "pending"
+        lines = cancelling.order_line.filtered("balance_line_ids")
+        # Charges waiting are cancelled (a credit waiting is the sync's business).
+        items = lines.balance_line_ids.filtered(
+            lambda item: item.state == "pending" and item.quantity > 0
         )
-        items._cancel_with_booking()
         for balance in items.balance_id:
             balance.message_post(
                 body=_(
@@ -115,6 +118,9 @@ class SaleOrder(models.Model):
                     ),
                 )
             )
+        # Pending items are cancelled; what balances billed already is credited
+        # on the open balance (the invoice is never touched).
+        lines._balance_sync_items()
         return res
 
     def _get_confirmation_template(self):
@@ -206,17 +212,21 @@ class SaleOrder(models.Model):
         """One pending item per line going on a balance, for the confirmed orders
         of eligible customers."""
         to_create = []
+        resync = self.env["sale.order.line"]
         for order in self:
             lines = order.order_line.filtered(lambda line: line._is_balance_line())
             if not lines or order._balance_ineligibility_reason():
                 continue
-            # A booking confirmed again after a cancellation gets its items again.
+            # A booking confirmed again after a cancellation gets its items
+            # again, and a credit given for its cancellation is withdrawn.
             for line in lines:
-                if line.balance_line_ids.filtered(lambda i: i.state == "pending"):
+                if line.balance_line_ids:
+                    resync |= line
                     continue
                 quantity = line._balance_target_qty()
                 if line.product_uom_id.compare(quantity, 0.0) > 0:
                     to_create.append(line._prepare_balance_line_values(quantity))
+        resync.sudo()._balance_sync_items()
         if to_create:
             # Confirmation may run as the customer (portal, shop): the items are
             # the company's records.

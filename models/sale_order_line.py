@@ -13,6 +13,11 @@ BOOKING_FIELDS = {
     "service_start",
     "name",
 }
+# A bridge lowering what a billed booking charges because part of it was cancelled
+# (a ticket, a booking) asks for a credit, not for its waived quantity to shrink. An
+# object compared with ``is``: no context sent by a client can hold it.
+CREDIT_BILLED_KEY = "customer_balance_credit_billed"
+CREDIT_BILLED = object()
 
 
 class SaleOrderLine(models.Model):
@@ -109,11 +114,18 @@ class SaleOrderLine(models.Model):
         back to Odoo's own invoicing.
 
         Every booked quantity is exactly one of: pending on a balance, invoiced
-        through a balance, waived, or invoiced (or to invoice) by Odoo."""
+        through a balance, waived, or invoiced (or to invoice) by Odoo.
+
+        A cancelled booking charges nothing: what balances billed is credited,
+        except a charge the accountant kept by deleting its credit (a negative
+        waived quantity). Its waived and given back quantities stay as they
+        are, for the order confirmed again."""
         self.ensure_one()
         billed = sum(
             item.quantity for item in self.balance_line_ids if item.state == "invoiced"
         )
+        if self.state == "cancel":
+            return -(billed + min(self.balance_waived_qty, 0.0))
         return (
             self.product_uom_qty
             - billed
@@ -182,22 +194,36 @@ class SaleOrderLine(models.Model):
         """Bring the pending items of confirmed bookings in line with the order
         line: quantity, price, taxes, service date. Items already invoiced stay as
         they were; a quantity change after invoicing gives a new item, or a credit
-        item, on the current balance."""
+        item, on the current balance; a cancelled booking gives a credit of what
+        was billed (see ``_balance_target_qty``). The invoice is never touched."""
         Item = self.env["customer.balance.line"]
         to_create = []
+        withdrawn = Item
         for line in self:
             pending = line.balance_line_ids.filtered(
                 lambda item: item.state == "pending"
             )
             quantity = line._balance_target_qty()
-            if line.product_uom_id.compare(quantity, 0.0) < 0:
+            if (
+                line.product_uom_id.compare(quantity, 0.0) < 0
+                and line.state != "cancel"
+                and self.env.context.get(CREDIT_BILLED_KEY) is not CREDIT_BILLED
+            ):
                 # Booked less than was waived or given back: those shrink first;
                 # only a quantity billed through a balance gives a credit item.
-                quantity = line._balance_shrink_set_aside(-quantity)
+                # A credit already given stays: only a new decrease shrinks them.
+                current = sum(pending.mapped("quantity"))
+                shrink = min(-quantity, max(current - quantity, 0.0))
+                if line.product_uom_id.compare(shrink, 0.0) > 0:
+                    quantity += shrink + line._balance_shrink_set_aside(shrink)
             values = line._prepare_balance_line_values(quantity)
+            if line.state == "cancel":
+                values.update(line._balance_billed_price_values())
             if pending:
                 pending[1:]._cancel_with_booking()
                 if line.product_uom_id.compare(quantity, 0.0) == 0:
+                    if line.state != "cancel":
+                        withdrawn |= pending[0].filtered(lambda i: i.quantity < 0)
                     pending[0]._cancel_with_booking()
                 else:
                     changed = {
@@ -210,5 +236,96 @@ class SaleOrderLine(models.Model):
                     )
             elif line.product_uom_id.compare(quantity, 0.0) != 0:
                 to_create.append(values)
+        credits = [values for values in to_create if values["quantity"] < 0]
+        refused = self._balance_refuse_ineligible_credits(credits)
+        to_create = [values for values in to_create if values not in refused]
         if to_create:
-            Item.create(to_create)
+            items = Item.create(to_create)
+            self._balance_post_credit_notes(
+                items.filtered(lambda item: item.quantity < 0)
+            )
+        self._balance_post_credit_notes(withdrawn, withdrawn=True)
+
+    def _balance_post_credit_notes(self, credits, withdrawn=False):
+        """Say on the balance and on the order of each booking credit item
+        (``credits``) where it comes from: the booking billed on an invoice, then
+        cancelled or reduced. ``withdrawn``: the credits were taken back (the
+        booking confirmed again). One message per balance and per order."""
+        env = self.env
+        for balance, items in credits.grouped("balance_id").items():
+            orders = items.sale_line_id.order_id
+            invoices = items.sale_line_id.balance_line_ids.filtered(
+                lambda item: item.state == "invoiced"
+            ).invoice_id
+            values = {
+                "orders": ", ".join(orders.mapped("name")),
+                "invoices": ", ".join(invoices.mapped("display_name")),
+                "items": items._describe(),
+                "balance": balance.display_name,
+            }
+            if withdrawn:
+                body = env._(
+                    "Booking %(orders)s stands again (confirmed again or its "
+                    "quantity restored): its credit is withdrawn from customer "
+                    "balance %(balance)s: %(items)s",
+                    **values,
+                )
+            else:
+                body = env._(
+                    "Booking %(orders)s was billed on %(invoices)s, then cancelled "
+                    "or reduced: credit on customer balance %(balance)s: %(items)s. "
+                    "The invoice stays as it is; delete the credit to keep the "
+                    "charge.",
+                    **values,
+                )
+            for record in (balance, *orders):
+                record.message_post(body=body)
+
+    def _balance_billed_price_values(self):
+        """The price, discount, taxes and description this booking line was
+        last billed with through a balance: a cancelled booking is credited at
+        what it was billed, even when the order line changed since."""
+        self.ensure_one()
+        billed = self.balance_line_ids.filtered(
+            lambda item: item.state == "invoiced" and item.quantity > 0
+        ).sorted("id")[-1:]
+        if not billed:
+            return {}
+        return {
+            "name": billed.name,
+            "price_unit": billed.price_unit,
+            "discount": billed.discount,
+            "tax_ids": [Command.set(billed.tax_ids.ids)],
+        }
+
+    def _balance_refuse_ineligible_credits(self, values_list):
+        """The credits of ``values_list`` (item values) that cannot go on a
+        balance any more (the customer stopped using balances, the feature was
+        turned off): their order says so, for the accountant to credit the
+        billed invoice by hand, instead of refusing the change of the booking.
+        One check per order."""
+        Item = self.env["customer.balance.line"]
+        refused = []
+        reasons = {}
+        for values in values_list:
+            line = self.browse(values["sale_line_id"])
+            order = line.order_id
+            if order not in reasons:
+                reasons[order] = Item.new(values)._get_balance_ineligibility_reason()
+            if reasons[order]:
+                refused.append(values)
+                invoices = line.balance_line_ids.filtered(
+                    lambda item: item.state == "invoiced"
+                ).invoice_id
+                order.message_post(
+                    body=self.env._(
+                        "%(line)s was billed on %(invoices)s, then cancelled or "
+                        "reduced: no credit of %(quantity)s can go on a customer "
+                        "balance (%(reason)s). Credit the invoice if it is not due.",
+                        line=line.name,
+                        invoices=", ".join(invoices.mapped("display_name")),
+                        quantity=-values["quantity"],
+                        reason=reasons[order],
+                    )
+                )
+        return refused

@@ -29,3 +29,4 @@ from . import test_pay_now
 from . import test_bill_run_preview
 from . import test_upcoming_notice
 from . import test_bill_run_preview_tour
+from . import test_cancel_after_billing

@@ -229,10 +229,24 @@ class TestRandomized(CustomerBalanceCommon):
             [("invoice_id", "in", released.ids)]
         )
         order._action_cancel()
-        self.assertFalse(
-            order.order_line.balance_line_ids.filtered(lambda i: i.state == "pending")
-        )
-        return touched
+        # Nothing is charged any more; what balances billed already is credited
+        # (DESIGN §5.2), except a charge kept by deleting its credit.
+        for line in order.order_line:
+            items = line.balance_line_ids
+            pending = items.filtered(lambda i: i.state == "pending")
+            billed = sum(
+                items.filtered(lambda i: i.state == "invoiced").mapped("quantity")
+            )
+            self.assertFalse(pending.filtered(lambda i: i.quantity > 0))
+            self.assertFalse(
+                float_compare(
+                    sum(pending.mapped("quantity")),
+                    -(billed + min(line.balance_waived_qty, 0.0)),
+                    precision_digits=4,
+                ),
+                f"{order.name}: credits {pending.mapped('quantity')}, billed {billed}",
+            )
+        return touched | order.order_line.balance_line_ids
 
     def _op_move(self):
         rng = self.rng

@@ -1,1 +1,3 @@
 from . import contract_contract
+from . import customer_balance_line
+from . import customer_balance_run

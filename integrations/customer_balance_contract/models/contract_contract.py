@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
 from odoo import _, models
 from odoo.tools import format_amount, format_date
 
@@ -16,15 +18,60 @@ class ContractContract(models.Model):
         does it), so the next run bills the next period."""
         invoices_values = []
         for contract in self:
+            # The periods the lines bill, read before ``super`` moves them on.
+            periods = contract._balance_periods_to_invoice(date_ref)
             contract_values = super(
                 ContractContract, contract
             )._prepare_recurring_invoices_values(date_ref)
             invoices_values += [
                 values
                 for values in contract_values
-                if not contract._balance_take_over_invoice_values(values)
+                if not contract._balance_take_over_invoice_values(values, periods)
             ]
         return invoices_values
+
+    def _balance_periods_to_invoice(self, date_ref=False):
+        """``{contract.line: (first day, last day)}``: the period each line of
+        this contract bills next, when its charges may go on balances."""
+        self.ensure_one()
+        date_ref = date_ref or self.recurring_next_date
+        if not date_ref or not self._balance_takes_subscriptions():
+            return {}
+        return {
+            line: line._get_period_to_invoice(
+                line.last_date_invoiced, line.recurring_next_date
+            )[:2]
+            for line in self._get_lines_to_invoice(date_ref)
+            if not line.display_type
+        }
+
+    def _balance_collectable(self, date_ref):
+        """Whether the bill run collects this due contract's charge on
+        ``date_ref``: its charges go on the customer's balance (a customer not on
+        balances keeps her contract's own invoice and job) and it has a line to
+        bill on that day (a contract that ended has none)."""
+        self.ensure_one()
+        if not self._balance_takes_subscriptions():
+            return False
+        if not self._get_lines_to_invoice(date_ref):
+            return False
+        return not self.env["customer.balance"]._get_ineligibility_reason(
+            self.invoice_partner_id or self.partner_id,
+            self.company_id,
+            from_portal=False,
+        )
+
+    def _balance_collect(self, date_ref):
+        """Bill these contracts' charges due on ``date_ref`` as their own job
+        does (one period each): each in a savepoint, a failure kept on its
+        contract as the job keeps it, the others billed all the same."""
+        for contract in self:
+            try:
+                with self.env.cr.savepoint():
+                    contract._recurring_create_invoice(date_ref)
+                contract._clear_invoice_generation_error()
+            except Exception as exc:  # noqa: BLE001 - kept on the contract
+                contract._record_invoice_generation_error(exc, "invoice")
 
     def _balance_takes_subscriptions(self):
         """Whether the charges of this contract may go on customer balances."""
@@ -36,10 +83,12 @@ class ContractContract(models.Model):
             and company.balance_include_subscriptions
         )
 
-    def _balance_take_over_invoice_values(self, invoice_values):
+    def _balance_take_over_invoice_values(self, invoice_values, periods=None):
         """Put the charge described by ``invoice_values`` (what the contract would
         invoice) on the customer's balance. Returns the items created, none when
-        the customer does not use balances: the contract invoices it then."""
+        the customer does not use balances: the contract invoices it then.
+        ``periods``: the period each contract line bills (see
+        ``_balance_periods_to_invoice``)."""
         self.ensure_one()
         Item = self.env["customer.balance.line"]
         if (
@@ -47,32 +96,50 @@ class ContractContract(models.Model):
             or not self._balance_takes_subscriptions()
         ):
             return Item
-        vals_list = self._prepare_balance_subscription_values(invoice_values)
+        vals_list = self._prepare_balance_subscription_values(
+            invoice_values, periods or {}
+        )
         if not vals_list or Item.new(vals_list[0])._get_balance_ineligibility_reason():
             return Item
         items = Item.create(vals_list)
         self._balance_log_take_over(items)
         return items
 
-    def _prepare_balance_subscription_values(self, invoice_values):
+    def _prepare_balance_subscription_values(self, invoice_values, periods=None):
         """Values of the items of a contract's charge: the lines the invoice would
         have, as Odoo's invoice computes them (taxes of the fiscal position,
-        analytic), dated on the invoice date of the charge."""
+        analytic).
+
+        Which balance bills each charge (seed 003, Spacebring): the invoice made
+        when a period starts holds that period's *pre-paid* membership with the
+        bookings of the period that just ended, and a *post-paid* membership
+        with the bookings of the period it covers. So a charge is dated on the
+        first day of the period it covers (``service_date``); a pre-paid one
+        goes on the balance of the day before (``balance_period_date``): the
+        balance billed when its period starts."""
         self.ensure_one()
+        periods = periods or {}
         # An invoice in memory only: Odoo computes its lines, nothing is created.
         draft = (
             self.env["account.move"]
             .with_company(self.company_id)
             .new(dict(invoice_values))
         )
-        return [
-            {
-                **vals,
-                "origin": "subscription",
-                "origin_ref": self.name,
-            }
-            for vals in draft._prepare_balance_line_values()
-        ]
+        lines = draft.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        )
+        vals_list = []
+        for vals, line in zip(draft._prepare_balance_line_values(), lines, strict=True):
+            contract_line = line.contract_line_id
+            first_day = periods.get(contract_line, (False,))[0]
+            if first_day:
+                vals["service_date"] = first_day
+                if contract_line.recurring_invoicing_type == "pre-paid":
+                    vals["balance_period_date"] = first_day - timedelta(days=1)
+            vals_list.append(
+                {**vals, "origin": "subscription", "origin_ref": self.name}
+            )
+        return vals_list
 
     def _balance_log_take_over(self, items):
         """Say on the balance and on the contract that the charge waits on the

@@ -33,9 +33,10 @@ class TestSubscription(CustomerBalanceCommon):
 
     # === HELPERS === #
 
-    def _contract(self, partner, start="2026-06-01"):
-        """A monthly membership of 50.00 (+ 15 %) for ``partner``, invoiced at the
-        start of each month from ``start`` on."""
+    def _contract(self, partner, start="2026-06-01", invoicing="pre-paid", end=False):
+        """A monthly membership of 50.00 (+ 15 %) for ``partner`` from ``start``
+        (to ``end``), ``invoicing`` pre-paid (billed when its month starts) or
+        post-paid (billed when its month is over)."""
         return self.Contract.create(
             {
                 "name": f"Membership {partner.name}",
@@ -50,8 +51,9 @@ class TestSubscription(CustomerBalanceCommon):
                             "price_unit": 50.0,
                             "recurring_rule_type": "monthly",
                             "recurring_interval": 1,
-                            "recurring_invoicing_type": "pre-paid",
+                            "recurring_invoicing_type": invoicing,
                             "date_start": start,
+                            "date_end": end,
                         }
                     )
                 ],
@@ -79,50 +81,57 @@ class TestSubscription(CustomerBalanceCommon):
     # === TESTS === #
 
     def test_monthly_charge_billed_with_bookings(self):
-        """Anna books two desk days in June and pays a monthly membership. On
-        1 June the contract's job bills June: no invoice, but a subscription item
-        of 50.00 on her June balance, next to her desk days; the contract moves on
-        to July and says where the charge went. On 1 July one invoice bills the
-        desk days and the membership: 2 x 100.00 + 50.00 + 15 % = 287.50."""
+        """Seed 003 (Spacebring): Anna's pre-paid membership starts on 1 June.
+        The contract's job of 1 June bills June: no invoice of its own, but a
+        subscription item of 50.00 for June, dated 1 June, on the balance billed
+        that day (May's, the first period of a new contract: June is paid up
+        front); the contract moves on to July and says where the charge went.
+        On 1 July one invoice bills June's two desk days and July's membership:
+        2 x 100.00 + 50.00 + 15 % = 287.50."""
         contract = self._contract(self.anna)
         with freeze_time("2026-06-01 08:00:00"):
-            bookings = self._new_item(self.anna, 100.0, "2026-06-03", origin="booking")
-            bookings |= self._new_item(self.anna, 100.0, "2026-06-17", origin="booking")
             self._contract_run()
-
         self.assertFalse(self._invoices_of(self.anna))
         self.assertEqual(contract.recurring_next_date, date(2026, 7, 1))
         self.assertEqual(
             contract.contract_line_ids.last_date_invoiced, date(2026, 6, 30)
         )
-        charge = self._subscription_items(self.anna)
-        self.assertEqual(len(charge), 1)
-        self.assertEqual(charge.balance_id, bookings.balance_id)
-        self.assertEqual(charge.service_date, date(2026, 6, 1))
-        self.assertEqual(charge.origin_ref, contract.name)
-        self.assertEqual(charge.product_id, self.membership)
-        self.assertEqual(charge.price_unit, 50.0)
-        self.assertEqual(charge.tax_ids, self.tax_sale_a)
-        self.assertIn("06/01/2026 - 06/30/2026", charge.name)
-        balance = charge.balance_id
-        self.assertEqual(balance.period_start, date(2026, 6, 1))
-        self.assertEqual(balance.amount_total, 287.5)
+        june_charge = self._subscription_items(self.anna)
+        self.assertEqual(len(june_charge), 1)
+        self.assertEqual(june_charge.service_date, date(2026, 6, 1))
+        self.assertEqual(june_charge.balance_id.period_start, date(2026, 5, 1))
+        self.assertEqual(june_charge.origin_ref, contract.name)
+        self.assertEqual(june_charge.product_id, self.membership)
+        self.assertEqual(june_charge.price_unit, 50.0)
+        self.assertEqual(june_charge.tax_ids, self.tax_sale_a)
+        self.assertIn("06/01/2026 - 06/30/2026", june_charge.name)
         self.assertIn("paid with the consolidated invoice", self._chatter(contract))
-        self.assertIn(balance.name, self._chatter(contract))
-        self.assertIn("subscription items added", self._chatter(balance))
+        self.assertIn(june_charge.balance_id.name, self._chatter(contract))
+        self.assertIn("subscription items added", self._chatter(june_charge.balance_id))
+        with freeze_time("2026-06-01 09:00:00"):
+            self._bill_run()
+        self.assertEqual(june_charge.state, "invoiced")
+        self.assertAlmostEqual(june_charge.invoice_id.amount_total, 57.5)
 
+        with freeze_time("2026-06-10 08:00:00"):
+            bookings = self._new_item(self.anna, 100.0, "2026-06-03", origin="booking")
+            bookings |= self._new_item(self.anna, 100.0, "2026-06-17", origin="booking")
+        balance = bookings.balance_id
         with freeze_time("2026-07-01 08:00:00"):
             self._bill_run()
 
+        july_charge = self._subscription_items(self.anna) - june_charge
         invoice = balance.invoice_id
-        self.assertEqual(self._invoices_of(self.anna), invoice)
+        self.assertEqual(july_charge.invoice_id, invoice)
+        self.assertEqual(july_charge.service_date, date(2026, 7, 1))
+        self.assertIn("07/01/2026 - 07/31/2026", july_charge.name)
         self.assertEqual(invoice.amount_total, 287.5)
         self.assertEqual(
             invoice.invoice_line_ids.filtered("product_id").product_id,
             self.desk | self.membership,
         )
-        self.assertEqual(charge.state, "invoiced")
-        self.assertEqual(charge.invoice_id, invoice)
+        self.assertEqual(self._invoices_of(self.anna), june_charge.invoice_id | invoice)
+        self.assertEqual(contract.recurring_next_date, date(2026, 8, 1))
 
     def test_contract_invoiced_by_hand(self):
         """The accountant clicks *Create invoices* on Anna's contract: the charge
@@ -222,39 +231,47 @@ class TestSubscription(CustomerBalanceCommon):
         self.assertEqual(invoice.state, "draft")
         self.assertFalse(self._subscription_items(self.anna))
 
+    def _run_jobs(self, contract_first, times=2):
+        """The contract's job and the bill run on the same day, ``times`` times,
+        in the given order."""
+        for _run in range(times):
+            if contract_first:
+                self._contract_run()
+                self._bill_run()
+            else:
+                self._bill_run()
+                self._contract_run()
+
     def _check_same_day(self, contract_first):
-        """June's membership is on Anna's June balance; on 1 July the contract's
-        job and the bill run both run (twice, in the given order): June's invoice
-        holds June's membership once, July's membership waits on the July balance,
-        and no other invoice exists."""
+        """June's pre-paid membership was billed on 1 June; on 1 July the
+        contract's job and the bill run both run (twice, in the given order):
+        June's invoice holds June's desk day and July's membership once, no
+        other invoice exists, the contract's dates advanced once."""
         contract = self._contract(self.anna)
         with freeze_time("2026-06-01 08:00:00"):
-            self._new_item(self.anna, 100.0, "2026-06-10", origin="booking")
-            self._contract_run()
-        june = self._subscription_items(self.anna).balance_id
+            self._run_jobs(contract_first, times=1)
+            desk = self._new_item(self.anna, 100.0, "2026-06-10", origin="booking")
+        june_charge = self._subscription_items(self.anna)
 
         with freeze_time("2026-07-01 08:00:00"):
-            for _run in range(2):
-                if contract_first:
-                    self._contract_run()
-                    self._bill_run()
-                else:
-                    self._bill_run()
-                    self._contract_run()
+            self._run_jobs(contract_first)
 
         charges = self._subscription_items(self.anna)
         self.assertEqual(
             charges.mapped("service_date"), [date(2026, 6, 1), date(2026, 7, 1)]
         )
-        june_charge, july_charge = charges
-        self.assertEqual(june_charge.state, "invoiced")
-        self.assertEqual(june_charge.invoice_id, june.invoice_id)
-        self.assertEqual(july_charge.state, "pending")
-        self.assertEqual(july_charge.balance_id.period_start, date(2026, 7, 1))
-        self.assertEqual(july_charge.balance_id.state, "open")
-        self.assertEqual(self._invoices_of(self.anna), june.invoice_id)
+        july_charge = charges - june_charge
+        june = desk.balance_id
+        self.assertEqual(june.state, "invoiced")
+        self.assertEqual(july_charge.invoice_id, june.invoice_id)
         self.assertEqual(june.invoice_id.amount_total, 172.5)
+        self.assertEqual(
+            self._invoices_of(self.anna), june_charge.invoice_id | june.invoice_id
+        )
         self.assertEqual(contract.recurring_next_date, date(2026, 8, 1))
+        self.assertEqual(
+            contract.contract_line_ids.last_date_invoiced, date(2026, 7, 31)
+        )
 
     def test_same_day_contract_job_first(self):
         """The contract's job, then the bill run, on 1 July: nothing billed twice."""
@@ -264,18 +281,116 @@ class TestSubscription(CustomerBalanceCommon):
         """The bill run, then the contract's job, on 1 July: nothing billed twice."""
         self._check_same_day(contract_first=False)
 
+    def _check_post_paid(self, contract_first):
+        """Anna's post-paid membership from 1 June is billed when June is over:
+        on 1 July (both jobs, twice, in the given order) June's membership is on
+        her June balance and billed with June's desk day, once."""
+        contract = self._contract(self.anna, invoicing="post-paid")
+        self.assertEqual(contract.recurring_next_date, date(2026, 7, 1))
+        with freeze_time("2026-06-01 08:00:00"):
+            self._run_jobs(contract_first, times=1)
+            desk = self._new_item(self.anna, 100.0, "2026-06-10", origin="booking")
+        self.assertFalse(self._subscription_items(self.anna))
+
+        with freeze_time("2026-07-01 08:00:00"):
+            self._run_jobs(contract_first)
+
+        charge = self._subscription_items(self.anna)
+        self.assertEqual(len(charge), 1)
+        self.assertEqual(charge.service_date, date(2026, 6, 1))
+        self.assertIn("06/01/2026 - 06/30/2026", charge.name)
+        self.assertEqual(charge.invoice_id, desk.invoice_id)
+        self.assertEqual(desk.balance_id.period_start, date(2026, 6, 1))
+        self.assertEqual(self._invoices_of(self.anna), desk.invoice_id)
+        self.assertEqual(desk.invoice_id.amount_total, 172.5)
+        self.assertEqual(contract.recurring_next_date, date(2026, 8, 1))
+
+    def test_post_paid_contract_job_first(self):
+        """Post-paid, the contract's job first: June's membership on June's
+        invoice, once."""
+        self._check_post_paid(contract_first=True)
+
+    def test_post_paid_bill_run_first(self):
+        """Post-paid, the bill run first: June's membership on June's invoice,
+        once."""
+        self._check_post_paid(contract_first=False)
+
+    def test_first_period_of_new_contract_bill_run_first(self):
+        """Anna signs a pre-paid membership starting 1 July; only the bill run
+        runs on 1 July: it collects July's membership onto the balance billed
+        that day (June's, with her June desk day) before billing it; the
+        contract's job afterwards bills nothing."""
+        contract = self._contract(self.anna, start="2026-07-01")
+        with freeze_time("2026-06-10 08:00:00"):
+            desk = self._new_item(self.anna, 100.0, "2026-06-10", origin="booking")
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+            self._contract_run()
+        charge = self._subscription_items(self.anna)
+        self.assertEqual(charge.service_date, date(2026, 7, 1))
+        self.assertEqual(charge.invoice_id, desk.invoice_id)
+        self.assertEqual(self._invoices_of(self.anna), desk.invoice_id)
+        self.assertEqual(contract.recurring_next_date, date(2026, 8, 1))
+
+    def test_contract_that_ends(self):
+        """Anna's pre-paid membership ends on 31 July: July's is billed on
+        1 July with June; on 1 August nothing more is charged and July's
+        invoice holds only her July desk day. Her post-paid locker rent ends on
+        30 June: June's rent is billed on 1 July, nothing after."""
+        membership = self._contract(self.anna, end="2026-07-31")
+        locker = self._contract(self.anna, invoicing="post-paid", end="2026-06-30")
+        with freeze_time("2026-06-01 08:00:00"):
+            self._bill_run()
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+            july_desk = self._new_item(self.anna, 100.0, "2026-07-10", origin="booking")
+        with freeze_time("2026-08-01 08:00:00"):
+            self._bill_run()
+            self._contract_run()
+        charges = self._subscription_items(self.anna)
+        self.assertEqual(
+            charges.mapped("service_date"),
+            [date(2026, 6, 1), date(2026, 6, 1), date(2026, 7, 1)],
+        )
+        self.assertEqual(set(charges.mapped("state")), {"invoiced"})
+        self.assertEqual(july_desk.invoice_id.amount_total, 115.0)
+        self.assertFalse(membership.recurring_next_date)
+        self.assertFalse(locker.recurring_next_date)
+
+    def test_customer_stops_using_balances(self):
+        """Anna's pre-paid membership was on her balances; from July she no
+        longer uses balances: the bill run of 1 July does not collect July's
+        membership (her June balance is billed with her desk day only) and the
+        contract's job invoices it on its own, as without balances."""
+        contract = self._contract(self.anna)
+        with freeze_time("2026-06-01 08:00:00"):
+            self._bill_run()
+            desk = self._new_item(self.anna, 100.0, "2026-06-10", origin="booking")
+        self.anna.balance_use = "never"
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+            self.assertEqual(contract.recurring_next_date, date(2026, 7, 1))
+            self._contract_run()
+        self.assertEqual(len(self._subscription_items(self.anna)), 1)
+        self.assertEqual(desk.invoice_id.amount_total, 115.0)
+        own = self._invoices_of(self.anna).filtered(lambda move: not move.balance_id)
+        self.assertEqual(own.invoice_line_ids.product_id, self.membership)
+        self.assertEqual(own.invoice_origin, contract.name)
+        self.assertEqual(contract.recurring_next_date, date(2026, 8, 1))
+
     def test_current_period_upcoming_future_bookings_scheduled(self):
-        """Seed rule: with a membership and *Include subscription invoices*, on
-        15 June Anna's membership and her June desk day are on the upcoming
-        invoice (the current, June balance), while her desk day on 13 August waits
-        as a scheduled item on the August balance. The bill run of 1 July bills
-        June only."""
-        self._contract(self.anna)
+        """Seed rule: with a membership starting on 15 June and *Include
+        subscription invoices*, on 15 June Anna's membership and her June desk
+        day are on the upcoming invoice (the current, June balance), while her
+        desk day on 13 August waits as a scheduled item on the August balance.
+        The bill run of 1 July bills June only."""
+        self._contract(self.anna, start="2026-06-15")
         with freeze_time("2026-06-15 08:00:00"):
             self._contract_run()
             current = self._new_item(self.anna, 100.0, "2026-06-20", origin="booking")
             future = self._new_item(self.anna, 100.0, "2026-08-13", origin="booking")
             charge = self._subscription_items(self.anna)
+            # A membership starting mid-June: the day before is in June too.
             self.assertEqual(charge.balance_id, current.balance_id)
             self.assertFalse(current.balance_id.is_scheduled)
             self.assertEqual(future.balance_id.period_start, date(2026, 8, 1))
@@ -290,8 +405,9 @@ class TestSubscription(CustomerBalanceCommon):
 
     def test_manual_period_waits_for_the_accountant(self):
         """Seed rule: with the *manual* period, Anna's membership and desk day wait
-        on her one open balance; bill runs in July and August bill nothing, until
-        the accountant creates the invoice."""
+        on her one open balance; bill runs in July and August bill nothing (they
+        collect July's and August's memberships onto it), until the accountant
+        creates the invoice: 100.00 + 3 x 50.00 + 15 %."""
         self.company.balance_period = "manual"
         self._contract(self.anna)
         with freeze_time("2026-06-01 08:00:00"):
@@ -307,12 +423,15 @@ class TestSubscription(CustomerBalanceCommon):
             with freeze_time(day):
                 self._bill_run()
         self.assertEqual(balance.state, "open")
-        self.assertEqual((charge | booking).mapped("state"), ["pending", "pending"])
+        charges = self._subscription_items(self.anna)
+        self.assertEqual(len(charges), 3)
+        self.assertEqual(charges.balance_id, balance)
+        self.assertEqual(set((charges | booking).mapped("state")), {"pending"})
 
         with freeze_time("2026-08-10 08:00:00"):
             balance.action_consolidate()
-        self.assertEqual(balance.invoice_id.amount_total, 172.5)
-        self.assertEqual(charge.invoice_id, balance.invoice_id)
+        self.assertEqual(balance.invoice_id.amount_total, 287.5)
+        self.assertEqual(charges.invoice_id, balance.invoice_id)
 
 
 @tagged("post_install", "-at_install")

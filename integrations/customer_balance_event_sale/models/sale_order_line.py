@@ -1,6 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import models
 
+from odoo.addons.customer_balance.models.sale_order_line import (
+    CREDIT_BILLED,
+    CREDIT_BILLED_KEY,
+)
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -27,8 +32,12 @@ class SaleOrderLine(models.Model):
         """Waive ``quantity`` tickets of this line (a negative quantity takes a
         waiver back, for registrations opened again): its pending item charges
         only the tickets that stand, and the line shows nothing to invoice for
-        the others."""
+        the others. A ticket already billed is credited on the open balance
+        (the invoice stays as it is); opened again, its credit is withdrawn."""
         self.ensure_one()
         line = self.sudo()
         line.balance_waived_qty = max(line.balance_waived_qty + quantity, 0.0)
+        if quantity > 0:
+            # A cancelled ticket: credited when billed, not taken off a waiver.
+            line = line.with_context(**{CREDIT_BILLED_KEY: CREDIT_BILLED})
         line._balance_sync_items()

@@ -154,3 +154,88 @@ class TestEventSale(CustomerBalanceCommon):
         self.assertFalse(order.order_line.balance_line_ids)
         self.assertEqual(order.order_line.qty_to_invoice, 1.0)
         self.assertEqual(order.order_line.invoice_status, "to invoice")
+
+    def _billed_sale(self, quantity):
+        """Anna's ``quantity`` tickets bought on 10 June, billed with her July
+        balance on 2 August (posted)."""
+        self.company.balance_auto_post = True
+        with freeze_time("2026-06-10 09:00:00"):
+            order = self._sell(self.anna, quantity)
+        charge = order.order_line.balance_line_ids
+        with freeze_time("2026-08-02 08:00:00"):
+            charge.balance_id._consolidate()
+        self.assertEqual(charge.state, "invoiced")
+        self.assertEqual(charge.invoice_id.state, "posted")
+        return order, charge
+
+    def _pending(self, order):
+        return order.order_line.balance_line_ids.filtered(
+            lambda item: item.state == "pending"
+        )
+
+    def test_cancel_billed_registration_gives_credit(self):
+        """Anna's two tickets were billed in August; on 3 August she cancels one
+        registration: a credit of 34.50 waits on her August balance, the July
+        invoice is untouched and nothing is to invoice. Opened again, the credit
+        is withdrawn; cancelled again, one credit again."""
+        order, charge = self._billed_sale(2)
+        line = order.order_line
+        first = line.registration_ids[0]
+        invoice = charge.invoice_id
+
+        with freeze_time("2026-08-03 09:00:00"):
+            first.action_cancel()
+
+        credit = self._pending(order)
+        self.assertRecordValues(credit, [{"quantity": -1.0, "price_unit": 30.0}])
+        self.assertEqual(credit.balance_id.period_start, date(2026, 8, 1))
+        self.assertAlmostEqual(credit.balance_id.amount_total, -34.5)
+        self.assertAlmostEqual(invoice.amount_total, 69.0)
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(line.qty_to_invoice, 0.0)
+        self.assertNotEqual(line.invoice_status, "to invoice")
+        chatter = html2plaintext(
+            "\n".join(credit.balance_id.message_ids.mapped("body"))
+        )
+        self.assertIn(invoice.name, chatter)
+        # The event moved afterwards: the credit stays as it is.
+        self.party.date_begin = datetime(2026, 6, 30, 20, 0)
+        self.assertEqual(self._pending(order), credit)
+        self.assertEqual(credit.quantity, -1.0)
+
+        with freeze_time("2026-08-04 09:00:00"):
+            first.action_confirm()
+        self.assertEqual(credit.state, "cancel")
+        self.assertFalse(self._pending(order))
+        self.assertEqual(line.qty_to_invoice, 0.0)
+
+        with freeze_time("2026-08-05 09:00:00"):
+            first.action_cancel()
+        self.assertEqual(self._pending(order).mapped("quantity"), [-1.0])
+
+    def test_accountant_deletes_ticket_credit(self):
+        """The cancellation policy keeps the ticket's charge: the accountant
+        deletes the credit; nothing more happens and nothing is to invoice."""
+        order, charge = self._billed_sale(1)
+        with freeze_time("2026-08-03 09:00:00"):
+            order.order_line.registration_ids.action_cancel()
+            self._pending(order).unlink()
+        self.assertFalse(self._pending(order))
+        self.assertEqual(order.order_line.qty_to_invoice, 0.0)
+        self.assertNotEqual(order.order_line.invoice_status, "to invoice")
+
+    def test_cancel_billed_order_of_tickets(self):
+        """The whole order of two billed tickets is cancelled on 3 August: one
+        credit of 69.00, once; confirmed again, the credit is withdrawn."""
+        order, charge = self._billed_sale(2)
+        with freeze_time("2026-08-03 09:00:00"):
+            order._action_cancel()
+            order._action_cancel()
+        credit = self._pending(order)
+        self.assertEqual(credit.mapped("quantity"), [-2.0])
+        self.assertAlmostEqual(credit.balance_id.amount_total, -69.0)
+        with freeze_time("2026-08-04 09:00:00"):
+            order.action_draft()
+            order.action_confirm()
+        self.assertEqual(credit.state, "cancel")
+        self.assertFalse(self._pending(order))

@@ -14,6 +14,14 @@ class ResourceBooking(models.Model):
         string="Balance Items",
         readonly=True,
     )
+    balance_charge_kept = fields.Boolean(
+        string="Charge Kept",
+        copy=False,
+        readonly=True,
+        help="The booking was cancelled after its charge was billed, and the "
+        "accountant deleted its credit: the charge is kept, no credit is made "
+        "again.",
+    )
 
     # === CRUD METHODS === #
 

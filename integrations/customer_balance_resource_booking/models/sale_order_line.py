@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.tools import format_amount, format_date, format_datetime
 
 from odoo.addons.customer_balance.models.customer_balance_line import (
@@ -26,12 +26,30 @@ class SaleOrderLine(models.Model):
         "balance_booking_billing",
         "resource_booking_ids.start",
         "resource_booking_ids.active",
+        "resource_booking_ids.balance_line_ids.state",
     )
     def _compute_qty_to_invoice(self):
         """Bookings of a line billed on a balance that are not scheduled yet wait
-        for their start: Odoo's own *Create invoice* does not bill them."""
+        for their start: Odoo's own *Create invoice* does not bill them. Nor does
+        it bill (or refund) a cancelled booking credited on a balance: the line
+        still counts it, the balance billed and credited it."""
         res = super()._compute_qty_to_invoice()
         for line in self.filtered("balance_booking_billing"):
+            if line.state != "sale":
+                continue
+            # Archived bookings are left out of the one2many by default.
+            bookings = line.with_context(active_test=False).resource_booking_ids
+            credited = len(
+                bookings.filtered(
+                    lambda b: (
+                        not b.active
+                        and b.balance_line_ids.filtered(
+                            lambda i: i.quantity < 0 and i.state != "cancel"
+                        )
+                    )
+                )
+            )
+            line.qty_to_invoice -= credited
             waiting = len(
                 line.resource_booking_ids.filtered(lambda b: b.active and not b.start)
             )
@@ -90,13 +108,15 @@ class SaleOrderLine(models.Model):
         of its new period (a period already billed: the late-item rule applies);
         an unscheduled booking's item is withdrawn until it is scheduled again; a
         cancelled booking's charge is removed (waived: the line shows nothing to
-        invoice for it). Items already billed stay as they were."""
+        invoice for it). A booking already billed keeps its invoice; cancelled
+        (or its order cancelled) it is credited on the open balance (see
+        ``_balance_sync_billed_booking``)."""
         # The member (portal, shop) schedules a booking of an order that was put
         # on a balance when it was confirmed: the items are the company's records.
         Item = self.env["customer.balance.line"].with_user(SUPERUSER_ID)
         to_create = []
         for line in self.with_user(SUPERUSER_ID).with_context(active_test=False):
-            if line.state != "sale":
+            if line.state not in ("sale", "cancel"):
                 continue
             items = line.balance_line_ids
             for booking in line.resource_booking_ids:
@@ -104,9 +124,17 @@ class SaleOrderLine(models.Model):
                     lambda item, b=booking: item.resource_booking_id == b
                 )
                 pending = booking_items.filtered(lambda i: i.state == "pending")
-                if booking_items.filtered(lambda i: i.state == "invoiced"):
-                    if not booking.active or not booking.start:
-                        line._balance_log_billed_booking_change(booking)
+                invoiced = booking_items.filtered(lambda i: i.state == "invoiced")
+                billed = sum(invoiced.mapped("quantity"))
+                if line.product_uom_id.compare(billed, 0.0) != 0:
+                    to_create += line._balance_sync_billed_booking(
+                        booking, invoiced, pending
+                    )
+                    continue
+                if line.state == "cancel":
+                    # The order is cancelled: nothing of it is charged, nothing
+                    # waived (it may be confirmed again).
+                    pending._cancel_with_booking()
                     continue
                 if not booking.active:
                     line._balance_waive_booking_items(booking, pending)
@@ -125,13 +153,68 @@ class SaleOrderLine(models.Model):
                 line._balance_update_booking_item(pending[0], values)
         if not to_create:
             return
-        eligible = [
-            values
-            for values in to_create
-            if not Item.new(values)._get_balance_ineligibility_reason()
-        ]
+        eligible = []
+        for values in to_create:
+            reason = Item.new(values)._get_balance_ineligibility_reason()
+            if not reason:
+                eligible.append(values)
+            elif values["quantity"] < 0:
+                self.browse(values["sale_line_id"])._balance_refuse_ineligible_credits(
+                    [values]
+                )
         if eligible:
-            Item.create(eligible)
+            items = Item.create(eligible)
+            self.with_user(SUPERUSER_ID)._balance_post_credit_notes(
+                items.filtered(lambda item: item.quantity < 0)
+            )
+
+    def _balance_sync_billed_booking(self, booking, invoiced, pending):
+        """A booking whose charge (its ``invoiced`` items) was billed: cancelled,
+        or its order cancelled, it gets a credit of what was billed on the open
+        balance, unless the accountant deleted that credit to keep the charge;
+        standing again, its credit is withdrawn. The invoice is never touched.
+        Returns the values of the credit item to create, if any."""
+        self.ensure_one()
+        billed = sum(invoiced.mapped("quantity"))
+        cancelled = not booking.active or self.state == "cancel"
+        if not cancelled or booking.balance_charge_kept:
+            credits = pending.filtered(lambda item: item.quantity < 0)
+            (pending - credits)._cancel_with_booking()
+            if credits:
+                credits._cancel_with_booking()
+                self.with_user(SUPERUSER_ID)._balance_post_credit_notes(
+                    credits, withdrawn=True
+                )
+            if (
+                not cancelled
+                and not booking.start
+                and not self.env.context.get("balance_booking_cancelling")
+            ):
+                self._balance_log_billed_booking_change(booking)
+            return []
+        credit = pending.filtered(
+            lambda item: self.product_uom_id.compare(item.quantity, -billed) == 0
+        )[:1]
+        (pending - credit)._cancel_with_booking()
+        if credit:
+            return []
+        # Credited at what it was billed, even when the order line changed since.
+        charge = invoiced.filtered(lambda item: item.quantity > 0).sorted("id")[-1:]
+        if not charge:
+            return []
+        return [
+            {
+                **self._prepare_balance_booking_values(booking),
+                "name": charge.name,
+                "price_unit": charge.price_unit,
+                "discount": charge.discount,
+                "tax_ids": [Command.set(charge.tax_ids.ids)],
+                "quantity": -billed,
+                # A cancelled booking has no start any more: the credit belongs to
+                # the billed date (its closed period sends it to the open balance).
+                "service_date": charge.service_date,
+            }
+        ]
 
     def _balance_update_booking_item(self, item, values):
         """Write the booking's current values on its pending item; a booking moved
@@ -182,14 +265,14 @@ class SaleOrderLine(models.Model):
             )
 
     def _balance_log_billed_booking_change(self, booking):
-        """A booking whose charge was already billed is cancelled or unscheduled:
-        its charge stays on the consolidated invoice; the order says so, for the
-        accountant to credit it when due."""
+        """A booking whose charge was already billed is unscheduled: its charge
+        stays on the consolidated invoice (it is still booked); the order says
+        so."""
         self.ensure_one()
         self.order_id.message_post(
             body=_(
-                "Booking %(booking)s was cancelled or unscheduled after its charge "
-                "was billed on a consolidated invoice: credit it if it is not due.",
+                "Booking %(booking)s was unscheduled after its charge was billed on "
+                "a consolidated invoice: the charge stays billed.",
                 booking=booking.display_name,
             )
         )

@@ -349,6 +349,43 @@ class TestResourceBookingPortal(HttpCase):
         self.assertEqual(order.order_line.qty_to_invoice, 0.0)
         self.assertNotEqual(order.order_line.invoice_status, "to invoice")
 
+    def test_member_cancels_billed_booking_in_portal(self):
+        """Lisa's booking of next month was billed already (Bill now). She
+        cancels it in the portal: a credit of what was billed waits on her open
+        balance, the invoice stays posted, her order shows nothing to invoice
+        and the balance's chatter says where the credit comes from."""
+        self.env.ref("base.main_company").balance_auto_post = True
+        start = (fields.Datetime.now() + timedelta(days=30)).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
+        order = self._book(start)
+        booking = order.resource_booking_ids
+        charge = order.order_line.balance_line_ids
+        charge.balance_id._consolidate()
+        self.assertEqual(charge.state, "invoiced")
+        invoice = charge.invoice_id
+        self.assertEqual(invoice.state, "posted")
+
+        self.authenticate("portal.lisa.booking", "portal.lisa.booking")
+        response = self.url_open(f"/my/bookings/{booking.id}/cancel")
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(booking.state, "canceled")
+        credit = order.order_line.balance_line_ids - charge
+        self.assertRecordValues(
+            credit, [{"quantity": -1.0, "price_unit": 40.0, "state": "pending"}]
+        )
+        self.assertEqual(credit.balance_id.state, "open")
+        self.assertAlmostEqual(credit.balance_id.amount_total, -40.0)
+        self.assertEqual(invoice.state, "posted")
+        self.assertAlmostEqual(invoice.amount_total, 40.0)
+        self.assertEqual(order.order_line.qty_to_invoice, 0.0)
+        self.assertNotEqual(order.order_line.invoice_status, "to invoice")
+        chatter = html2plaintext(
+            "\n".join(credit.balance_id.message_ids.mapped("body"))
+        )
+        self.assertIn(invoice.name, chatter)
+
     def test_member_reschedules_booking_in_portal(self):
         """Lisa's booking is on the 10th of next month. In the portal she moves
         it to a day of the month after: her balance page of that month now lists
