@@ -10,6 +10,13 @@ class CustomerBalance(models.Model):
 
     _inherit = "customer.balance"
 
+    # The labels of the company's setting, translated: a selection given as a
+    # function is shown as the function returns it.
+    period_type = fields.Selection(
+        selection=lambda self: self.env["res.company"]
+        ._fields["balance_period"]
+        ._description_selection(self.env),
+    )
     carried_to_ids = fields.One2many(
         comodel_name="customer.balance",
         inverse_name="carried_from_id",
