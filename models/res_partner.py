@@ -584,7 +584,10 @@ class ResPartner(models.Model):
         return self._with_balance_empty_help(
             action,
             _("%s has no past balance yet", self.display_name),
-            _("Billed, carried-over and cancelled balances show here once there are some."),
+            _(
+                "Billed, carried-over and cancelled balances show here once there "
+                "are some."
+            ),
         )
 
     def _with_balance_empty_help(self, action, title, text):

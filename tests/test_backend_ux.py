@@ -175,9 +175,9 @@ class TestBalanceStatus(BackendUxCommon):
         self.assertEqual(form.carried_to_id, july)
         self.assertFalse(form._get_modifier("carried_to_id", "invisible"))
         self.assertEqual(
-            dict(self.Balance._fields["display_state"]._description_selection(self.env))[
-                june.display_state
-            ],
+            dict(
+                self.Balance._fields["display_state"]._description_selection(self.env)
+            )[june.display_state],
             "Carried Over",
         )
         july_form = Form(july)
@@ -288,7 +288,9 @@ class TestLabels(BackendUxCommon):
         breadcrumb."""
         balance = self._balance(self.lisa)
         action = balance.action_add_entry()
-        form = Form(self.env["customer.balance.entry"].with_context(**action["context"]))
+        form = Form(
+            self.env["customer.balance.entry"].with_context(**action["context"])
+        )
         form.name = "Coffee"
         form.amount = 12.0
         result = form.save().action_add()
@@ -296,7 +298,9 @@ class TestLabels(BackendUxCommon):
         self.assertEqual(balance.line_ids.name, "Coffee")
         # From the partner's form, it opens the balance it went on.
         action = self.lisa.action_balance_add_entry()
-        form = Form(self.env["customer.balance.entry"].with_context(**action["context"]))
+        form = Form(
+            self.env["customer.balance.entry"].with_context(**action["context"])
+        )
         form.name = "Tea"
         form.amount = 3.0
         result = form.save().action_add()
