@@ -10,6 +10,15 @@ class CustomerBalance(models.Model):
 
     _inherit = "customer.balance"
 
+    # The labels of the company's setting, translated: a selection given as a
+    # function is shown as the function returns it.
+    period_type = fields.Selection(
+        selection=lambda self: (
+            self.env["res.company"]
+            ._fields["balance_period"]
+            ._description_selection(self.env)
+        ),
+    )
     carried_to_ids = fields.One2many(
         comodel_name="customer.balance",
         inverse_name="carried_from_id",
@@ -66,9 +75,7 @@ class CustomerBalance(models.Model):
     def _compute_display_state(self):
         for balance in self:
             if balance.state == "cancel":
-                balance.display_state = (
-                    "carried" if balance.carried_to_id else "cancel"
-                )
+                balance.display_state = "carried" if balance.carried_to_id else "cancel"
             elif balance.state == "invoiced":
                 balance.display_state = "invoiced"
             elif balance.is_overdue:
@@ -85,9 +92,7 @@ class CustomerBalance(models.Model):
         for balance in self:
             due = balance.is_due and balance.invoice_creation_date
             balance.due_since = due
-            balance.is_overdue = bool(
-                due and due < balance.company_id._balance_today()
-            )
+            balance.is_overdue = bool(due and due < balance.company_id._balance_today())
 
     @api.depends("is_due", "billing_error", "amount_total", "bill_run_inactive")
     def _compute_unbilled_reason(self):

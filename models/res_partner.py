@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -339,7 +341,11 @@ class ResPartner(models.Model):
         action["domain"] = list(
             Domain(self._get_balance_family_domain()) & Domain("state", "=", "open")
         )
-        return action
+        return self._with_balance_empty_help(
+            action,
+            _("%s has no open balance", self.display_name),
+            _("Its next booking or charge opens one."),
+        )
 
     def action_view_balance_history(self):
         """The billed and cancelled balances of the partner (and, for a company,
@@ -350,6 +356,25 @@ class ResPartner(models.Model):
             Domain(self._get_balance_family_domain())
             & Domain("state", "in", ("invoiced", "cancel"))
         )
+        return self._with_balance_empty_help(
+            action,
+            _("%s has no past balance yet", self.display_name),
+            _(
+                "Billed, carried-over and cancelled balances show here once there "
+                "are some."
+            ),
+        )
+
+    def _with_balance_empty_help(self, action, title, text):
+        """``action`` (a list of this partner's balances) saying ``title`` and
+        ``text`` when its domain matches nothing: the model's own help, computed
+        when the action is read, knows neither the partner nor the domain and
+        would ask to remove search filters that are not there."""
+        model = self.env[action["res_model"]]
+        if not model.search_count(action["domain"], limit=1):
+            action["help"] = Markup(
+                '<p class="o_view_nocontent_empty_folder">%s</p><p>%s</p>'
+            ) % (title, text)
         return action
 
     def action_view_upcoming_items(self):

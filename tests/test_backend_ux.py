@@ -5,10 +5,10 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common import CustomerBalanceCommon
+from .common import CustomerBalanceCommon, CustomerBalanceTestMixin
 
 
 class BackendUxCommon(CustomerBalanceCommon):
@@ -175,9 +175,9 @@ class TestBalanceStatus(BackendUxCommon):
         self.assertEqual(form.carried_to_id, july)
         self.assertFalse(form._get_modifier("carried_to_id", "invisible"))
         self.assertEqual(
-            dict(self.Balance._fields["display_state"]._description_selection(self.env))[
-                june.display_state
-            ],
+            dict(
+                self.Balance._fields["display_state"]._description_selection(self.env)
+            )[june.display_state],
             "Carried Over",
         )
         july_form = Form(july)
@@ -239,3 +239,94 @@ class TestBalanceStatus(BackendUxCommon):
         self.assertEqual(balance.display_state, "due")
         self.assertFalse(balance.is_overdue)
         self.assertIn("next bill run", balance.unbilled_reason)
+
+
+@tagged("post_install", "-at_install")
+class TestLabels(BackendUxCommon):
+    """The words of the balance screens (point 9)."""
+
+    def test_balance_list_has_no_bill_run_beside_bill_runs(self):
+        """The balance list's header offers *Bill Runs* and no *Bill Run* (the
+        technical scheduled action) beside it."""
+        arch = self.Balance.get_view(
+            self.env.ref("customer_balance.customer_balance_view_list").id, "list"
+        )["arch"]
+        self.assertIn('string="Bill Runs"', arch)
+        self.assertNotIn('string="Bill Run"', arch)
+
+    def test_period_kind_in_german(self):
+        """*Monthly* reads *Monatlich* on a German balance form."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(
+            ["customer_balance"], ["de_DE"], overwrite=True
+        )
+        env_de = self.env(context=dict(self.env.context, lang="de_DE"))
+        labels = dict(
+            env_de["customer.balance"]
+            ._fields["period_type"]
+            ._description_selection(env_de)
+        )
+        self.assertEqual(labels["month"], "Monatlich")
+
+    def test_empty_past_balances_do_not_ask_to_remove_filters(self):
+        """Lisa has no past balance while others do: her *Past Balances* list
+        says she has none yet, not to remove search filters nobody set."""
+        other = self._balance(self.anna)
+        self._item(other, 10.0)
+        other.action_consolidate()
+        self._balance(self.lisa)
+        action = self.lisa.action_view_balance_history()
+        self.assertIn("no past balance yet", action["help"])
+        self.assertNotIn("remove", action["help"])
+        # Anna has one: a filter leaving none out is what the help speaks of.
+        action = self.anna.action_view_balance_history()
+        self.assertIn("matches this search", action["help"])
+
+    def test_add_entry_returns_to_the_balance_it_was_opened_from(self):
+        """*Add Entry* from a balance goes back to that balance (the dialog
+        closes), instead of opening the balance a second time in the
+        breadcrumb."""
+        balance = self._balance(self.lisa)
+        action = balance.action_add_entry()
+        form = Form(
+            self.env["customer.balance.entry"].with_context(**action["context"])
+        )
+        form.name = "Coffee"
+        form.amount = 12.0
+        result = form.save().action_add()
+        self.assertEqual(result["type"], "ir.actions.act_window_close")
+        self.assertEqual(balance.line_ids.name, "Coffee")
+        # From the partner's form, it opens the balance it went on.
+        action = self.lisa.action_balance_add_entry()
+        form = Form(
+            self.env["customer.balance.entry"].with_context(**action["context"])
+        )
+        form.name = "Tea"
+        form.amount = 3.0
+        result = form.save().action_add()
+        self.assertEqual(result["res_model"], "customer.balance")
+        self.assertTrue(result["res_id"])
+
+
+@tagged("post_install", "-at_install")
+class TestLabelsTour(CustomerBalanceTestMixin, HttpCase):
+    """The labels as the accountant sees them in the browser (point 9)."""
+
+    def test_labels_tour(self):
+        """The list has no *Bill Run* beside *Bill Runs*; after *Add Entry* on a
+        balance, the breadcrumb shows the balance once."""
+        company = self.env.ref("base.main_company")
+        company.balance_enabled = True
+        member = self.env["res.partner"].create({"name": "Label Member"})
+        self.env["customer.balance.line"].create(
+            {
+                "partner_id": member.id,
+                "name": "Desk day",
+                "price_unit": 100.0,
+                "tax_ids": [Command.clear()],
+            }
+        )
+        balance = self.env["customer.balance"].search([("partner_id", "=", member.id)])
+        self.assertTrue(balance)
+        self.start_tour("/odoo", "customer_balance_labels_tour", login="admin")
+        self.assertEqual(len(balance.line_ids), 2)

@@ -275,6 +275,8 @@ class TestBalanceScreens(ScreensCommon):
                 "company_id": record.company_id.id,
                 "currency_id": record.currency_id.id,
                 "source_balance_ids": record.source_balance_ids.ids,
+                "source_partner_ids": record.source_partner_ids.ids,
+                "to_other_customer": record.to_other_customer,
             },
         )
         targets = self.Balance.search(domain)

@@ -155,6 +155,10 @@ class CustomerBalanceEntry(models.TransientModel):
                 amount=format_amount(self.env, line.price_subtotal, line.currency_id),
             ),
         )
+        if self.env.context.get("default_balance_id") == line.balance_id.id:
+            # Opened from that balance's form: back to it (it reloads), rather
+            # than a second breadcrumb of the same balance.
+            return {"type": "ir.actions.act_window_close"}
         return {
             "type": "ir.actions.act_window",
             "res_model": "customer.balance",

@@ -142,7 +142,9 @@ class CustomerBalanceLineMove(models.TransientModel):
         billed to another customer, and who decided it. ``source_of``: the balance
         each item came from."""
         target = self.balance_id
-        sources = self.env["customer.balance"].union(*(source_of[line] for line in lines))
+        sources = self.env["customer.balance"].union(
+            *(source_of[line] for line in lines)
+        )
         for source in sources:
             items = lines.filtered(lambda line, s=source: source_of[line] == s)
             source.message_post(
@@ -160,8 +162,8 @@ class CustomerBalanceLineMove(models.TransientModel):
             )
         target.message_post(
             body=_(
-                "%(user)s moved items of another customer, %(customer)s (%(balances)s), "
-                "to this balance: %(items)s.",
+                "%(user)s moved items of another customer, %(customer)s "
+                "(%(balances)s), to this balance: %(items)s.",
                 user=self.env.user.name,
                 customer=", ".join(sources.partner_id.mapped("display_name")),
                 balances=Markup(", ").join(
@@ -172,9 +174,11 @@ class CustomerBalanceLineMove(models.TransientModel):
             subtype_xmlid="mail.mt_note",
         )
         # Items have no chatter of their own: their booking's says where they went.
-        for order, items in lines.filtered("sale_line_id").grouped(
-            lambda line: line.sale_line_id.order_id
-        ).items():
+        for order, items in (
+            lines.filtered("sale_line_id")
+            .grouped(lambda line: line.sale_line_id.order_id)
+            .items()
+        ):
             order.sudo().message_post(
                 body=_(
                     "Items of this booking are now billed to %(customer)s on "
