@@ -12,7 +12,7 @@ test:  ## install the module and its integration addons in a fresh database, run
 lint:  ## ruff, pylint-odoo on each addon, XML and CSV validity (= pre-commit run -a)
 	@bash .ci/dev.sh lint
 
-bench:  ## benchmark the bill run against Odoo's own invoicing
+bench:  ## benchmark the bill run (ARGS="--workers 2 [--engine queue_job] [--servers 2] [--kill]", "--load 8")
 	@bash .ci/dev.sh bench $(ARGS)
 
 uninstall-check:  ## install everything, uninstall each integration addon then the module

@@ -21,14 +21,16 @@ once. Odoo's own invoicing is then left out (``--compare-odoo`` keeps it).
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 
-PERIOD_START = date(2026, 10, 1)  # a past month: its balances are due now
+import bench_servers
+from bench_servers import PERIOD_START, loadavg
 
 
 def parse_args(argv=None):
@@ -53,6 +55,75 @@ def parse_args(argv=None):
         help="with --workers: also time Odoo's own invoicing and order confirmation",
     )
     parser.add_argument(
+        "--engine",
+        choices=["processes", "queue_job"],
+        default="processes",
+        help="with --workers: processes (N Python processes calling the bill run) "
+        "or queue_job (real Odoo servers, the scheduler's cron and queue_job's "
+        "runner and workers)",
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="with --engine queue_job: one server, or two on two HTTP ports "
+        "sharing the database (the job runner in the first)",
+    )
+    parser.add_argument(
+        "--kill",
+        action="store_true",
+        help="with --engine queue_job: SIGKILL a server in the middle of the run "
+        "and restart it",
+    )
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        help="this many HTTP clients confirm orders in the portal while the bill "
+        "run runs on odoo --workers 2",
+    )
+    parser.add_argument("--load-orders", type=int, default=40, help="per client")
+    parser.add_argument("--load-seconds", type=int, default=600)
+    parser.add_argument("--load-workers", type=int, default=2)
+    parser.add_argument("--load-companies", type=int, default=3)
+    parser.add_argument("--load-members", type=int, default=40)
+    parser.add_argument("--quiet-orders", type=int, default=20)
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=3600,
+        help="bound of the wait for a bill run on servers (seconds)",
+    )
+    parser.add_argument(
+        "--stall-seconds",
+        type=int,
+        default=120,
+        help="a bill run on servers that bills nothing for this long while its run "
+        "record says running is reported stalled",
+    )
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=int(os.environ.get("CB_BENCH_PORT") or 8141),
+        help="the servers' HTTP ports are the free ones from here (loopback)",
+    )
+    parser.add_argument("--odoo-bin", default=os.environ.get("CB_ODOO_BIN") or "odoo")
+    parser.add_argument(
+        "--confirm-sizes",
+        default="100,250",
+        help="items already on the balance when timing confirmations onto it",
+    )
+    parser.add_argument("--confirm-orders", type=int, default=30)
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=0,
+        help="with --engine queue_job: balances per job (default: the module's, 20)",
+    )
+    parser.add_argument("--queue-param", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--load-file", default="", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--phase",
         choices=[
             "generate",
@@ -61,8 +132,15 @@ def parse_args(argv=None):
             "billrun",
             "odoo",
             "confirm",
+            "confirm-sizes",
+            "preview",
             "worker",
             "check",
+            "servers-prepare",
+            "trigger",
+            "set-queue",
+            "load-prepare",
+            "load-check",
         ],
     )
     return parser.parse_args(argv)
@@ -305,6 +383,12 @@ def run_check(env, args):
         "runs": len(runs),
         "run_billed": sum(runs.mapped("billed_count")),
         "run_states": sorted(set(runs.mapped("state"))),
+        "run_summary": "; ".join(
+            f"{run.trigger} {run.state}: {run.billed_count} billed, "
+            f"{run.failed_count} failed, {run.duration:.1f} s"
+            for run in runs
+        )
+        or "none",
     }
 
 
@@ -363,6 +447,96 @@ def run_confirm(env, args):
     }
 
 
+PREVIEW_MODEL = "customer.balance.run.preview"
+
+
+def run_preview(env, args):
+    """The bill run preview wizard of today: created with its date, its lines
+    read (what it shows). Rolled back: it writes nothing that stays."""
+    if PREVIEW_MODEL not in env:
+        return {"skipped": True}
+    started = time.perf_counter()
+    queries_before = env.cr.sql_log_count
+    wizard = env[PREVIEW_MODEL].create({"date": env.company._balance_today()})
+    lines = wizard.line_ids
+    lines.read()
+    env.flush_all()
+    seconds = time.perf_counter() - started
+    result = {
+        "skipped": False,
+        "lines": len(lines),
+        "seconds": seconds,
+        "queries": env.cr.sql_log_count - queries_before,
+    }
+    env.cr.rollback()
+    return result
+
+
+def run_confirm_sizes(env, args):
+    """ms per order confirmed onto a company balance that already holds N items,
+    for each N of ``--confirm-sizes``: the balance is filled first (not timed),
+    then ``--confirm-orders`` orders of one line are confirmed one by one onto
+    it. Rolled back."""
+    from odoo import Command  # noqa: PLC0415
+
+    product = env["product.product"].search([("name", "=", "Desk day")], limit=1)
+    results = []
+    for size in [int(value) for value in args.confirm_sizes.split(",") if value]:
+        company = env["res.partner"].create(
+            {"name": f"Size {size}", "is_company": True, "email": "s@bench.example"}
+        )
+        member = env["res.partner"].create(
+            {"name": f"Size {size} member", "parent_id": company.id}
+        )
+        per_order = max(1, args.lines_per_order)
+        fill = env["sale.order"].create(
+            [
+                {
+                    "partner_id": member.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": 1})
+                        for _line in range(min(per_order, size - start))
+                    ],
+                }
+                for start in range(0, size, per_order)
+            ]
+        )
+        fill.action_confirm()
+        balance = fill.order_line.balance_line_ids.balance_id
+        orders = env["sale.order"].create(
+            [
+                {
+                    "partner_id": member.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": 2})
+                    ],
+                }
+                for _order in range(args.confirm_orders)
+            ]
+        )
+        env.flush_all()
+        queries_before = env.cr.sql_log_count
+        started = time.perf_counter()
+        for order in orders:
+            order.action_confirm()
+            env.flush_all()
+        seconds = time.perf_counter() - started
+        results.append(
+            {
+                "size": size,
+                "balances": len(balance),
+                "items_before": len(balance.line_ids) - len(orders),
+                "orders": len(orders),
+                "on_balance": len(orders.order_line.balance_line_ids.balance_id),
+                "ms_per_order": seconds * 1000 / (len(orders) or 1),
+                "queries_per_order": (env.cr.sql_log_count - queries_before)
+                / (len(orders) or 1),
+            }
+        )
+    env.cr.rollback()
+    return {"sizes": results}
+
+
 def phase_main(args):
     import odoo.init  # noqa: F401, PLC0415 - sets up the odoo namespace
 
@@ -378,16 +552,54 @@ def phase_main(args):
         result = measure(run_confirm, args)
     elif args.phase == "worker":
         result = run_worker(args)
-    elif args.phase == "check":
+    elif args.phase in SERVER_PHASES or args.phase in (
+        "check",
+        "preview",
+        "confirm-sizes",
+    ):
         env, cr = odoo_env(args)
-        result = run_check(env, args)
+        if args.phase == "check":
+            result = run_check(env, args)
+        elif args.phase == "preview":
+            result = run_preview(env, args)
+        elif args.phase == "confirm-sizes":
+            result = run_confirm_sizes(env, args)
+        elif args.phase == "load-check":
+            result = bench_servers.phase_load_check(env, args, run_check)
+        else:
+            result = SERVER_PHASES[args.phase](env, args)
+        cr.commit()
         cr.close()
     else:
         result = measure(run_odoo, args)
     print("RESULT " + json.dumps(result))
 
 
-def phase_command(args, phase, database):
+SERVER_PHASES = {
+    "servers-prepare": bench_servers.phase_servers_prepare,
+    "trigger": bench_servers.phase_trigger,
+    "set-queue": bench_servers.phase_set_queue,
+    "load-prepare": bench_servers.phase_load_prepare,
+    "load-check": None,  # bench_servers.phase_load_check, given run_check
+}
+
+
+def phase_command(args, phase, database, **extra):
+    options = []
+    for key, value in extra.items():
+        options += ["--" + key.replace("_", "-"), str(value)]
+    for key in (
+        "load",
+        "load_orders",
+        "load_companies",
+        "load_members",
+        "quiet_orders",
+        "confirm_sizes",
+        "confirm_orders",
+        "chunk_size",
+    ):
+        if key not in extra:
+            options += ["--" + key.replace("_", "-"), str(getattr(args, key))]
     return [
         sys.executable,
         __file__,
@@ -409,15 +621,20 @@ def phase_command(args, phase, database):
         str(args.batch_size),
         "--seed",
         str(args.seed),
+        *options,
     ]
 
 
-def run_phase(args, phase, database):
-    command = phase_command(args, phase, database)
-    output = subprocess.run(command, check=True, capture_output=True, text=True)
+def run_phase(args, phase, database, **extra):
+    """Run ``phase`` in a process of its own; its result, with the load average
+    at its end (``load``: printed beside its figures)."""
+    command = phase_command(args, phase, database, **extra)
+    output = subprocess.run(command, check=False, capture_output=True, text=True)
     for line in output.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
+            result = json.loads(line[len("RESULT ") :])
+            result["load"] = loadavg()
+            return result
     raise RuntimeError(f"phase {phase} printed no result:\n{output.stderr[-3000:]}")
 
 
@@ -479,11 +696,13 @@ def main():
         return phase_main(args)
     print(
         f"generating {args.items} items: {args.members} members in {args.companies} "
-        "companies, booked through confirmed sale orders ...",
+        f"companies, booked through confirmed sale orders ... ({loadavg()})",
         flush=True,
     )
     started = time.perf_counter()
-    compare_odoo = args.workers <= 1 or args.compare_odoo
+    on_servers = args.engine == "queue_job" or args.load
+    processes = args.workers > 1 and not on_servers
+    compare_odoo = (args.workers <= 1 or args.compare_odoo) and not on_servers
     generated = run_phase(args, "generate", args.database)
     copy = f"{args.database}_odoo"
     if compare_odoo:
@@ -491,7 +710,7 @@ def main():
     data = run_phase(args, "confirm-balance", args.database)
     if compare_odoo:
         run_phase(args, "confirm-odoo", copy)
-    if args.workers > 1:
+    if processes:
         workers_copy = f"{args.database}_workers"
         copy_database(args, args.database, workers_copy)
     print(
@@ -500,23 +719,52 @@ def main():
         f"{time.perf_counter() - started:.0f} s",
         flush=True,
     )
+    print_preview(run_phase(args, "preview", args.database))
+    if on_servers:
+        harness = bench_servers.Harness(args, run_phase, print_scaling)
+        if args.load:
+            return harness.run_load()
+        return harness.run_queue_engine()
     billrun = run_phase(args, "billrun", args.database)
-    if args.workers > 1:
-        print_scaling(args, billrun, workers_copy)
+    if processes:
+        workers = run_workers(args, workers_copy)
+        workers["load"] = loadavg()
+        check = run_phase(args, "check", workers_copy)
+        print()
+        print(
+            "engine                              processes (N Python processes "
+            "calling the bill run on one database)"
+        )
+        print_scaling(
+            args,
+            billrun,
+            {
+                "seconds": workers["seconds"],
+                "detail": "balances per worker: "
+                + ", ".join(str(w["billed"]) for w in workers["workers"]),
+                "load": workers["load"],
+            },
+            check,
+        )
         if not compare_odoo:
             return 0
     odoo_run = run_phase(args, "odoo", copy)
     confirm = run_phase(args, "confirm", args.database)
+    sizes = run_phase(args, "confirm-sizes", args.database)
     ratio = billrun["seconds"] / odoo_run["seconds"] if odoo_run["seconds"] else 0
     balances = billrun["balances"] or 1
     print()
     print(f"items                               {data['items']}")
     print(f"balances billed                     {billrun['balances']}")
     print(f"consolidated invoices               {billrun['invoices']}")
-    print(f"bill run                            {billrun['seconds']:.2f} s")
+    print(
+        f"bill run                            {billrun['seconds']:.2f} s "
+        f"({billrun['load']})"
+    )
     print(
         f"Odoo _create_invoices(grouped=False) {odoo_run['seconds']:.2f} s "
-        f"({odoo_run['orders']} orders -> {odoo_run['invoices']} invoices)"
+        f"({odoo_run['orders']} orders -> {odoo_run['invoices']} invoices; "
+        f"{odoo_run['load']})"
     )
     print(f"ratio bill run / Odoo               {ratio:.2f}")
     print(f"SQL queries per balance (bill run)  {billrun['queries'] / balances:.1f}")
@@ -528,7 +776,7 @@ def main():
         f"confirm {confirm['orders']} orders onto balances  "
         f"{confirm['balance_seconds']:.2f} s "
         f"({confirm['balance_seconds'] * per_order:.1f} ms/order, "
-        f"{confirm['items']} items)"
+        f"{confirm['items']} items; {confirm['load']})"
     )
     print(
         f"confirm + invoice at once (Odoo)    {confirm['invoice_seconds']:.2f} s "
@@ -537,32 +785,53 @@ def main():
     )
     ratio_confirm = confirm["balance_seconds"] / (confirm["invoice_seconds"] or 1)
     print(f"ratio balance / invoice at once     {ratio_confirm:.2f}")
+    for size in sizes["sizes"]:
+        print(
+            f"confirm onto a balance of {size['items_before']:>4} items "
+            f"{size['ms_per_order']:.1f} ms/order, "
+            f"{size['queries_per_order']:.0f} queries/order ({size['orders']} "
+            f"orders onto {size['on_balance']} balance; {sizes['load']})"
+        )
     return 0
 
 
-def print_scaling(args, billrun, database):
-    """Bill the same data with N workers and print how the bill run scales."""
-    workers = run_workers(args, database)
-    check = run_phase(args, "check", database)
+def print_preview(preview):
+    if preview.get("skipped"):
+        print(
+            f"bill run preview                    skipped: no model {PREVIEW_MODEL}",
+            flush=True,
+        )
+        return
+    print(
+        f"bill run preview                    {preview['seconds']:.2f} s "
+        f"({preview['lines']} lines, {preview['queries']} queries; "
+        f"{preview['load']})",
+        flush=True,
+    )
+
+
+def print_scaling(args, billrun, workers, check, exit_on_failure=True):
+    """Print how the bill run scales: ``billrun`` (one worker: seconds, lines,
+    balances, load), ``workers`` (N workers: seconds, detail, load), ``check``
+    (the check phase on the database the N workers billed). Returns whether
+    every balance was billed exactly once."""
     single = billrun["lines"] / billrun["seconds"] if billrun["seconds"] else 0
     several = check["lines"] / workers["seconds"] if workers["seconds"] else 0
     duplicates = check["balances_twice"] + check["items_twice"]
-    print()
     print(f"balances billed                     {billrun['balances']}")
     print(f"invoice lines                       {billrun['lines']}")
     print(
         f"1 worker                            {billrun['seconds']:.2f} s, "
-        f"{single:.0f} invoice lines/s"
+        f"{single:.0f} invoice lines/s ({billrun['load']})"
     )
     print(
         f"{args.workers} workers                           "
         f"{workers['seconds']:.2f} s, {several:.0f} invoice lines/s "
-        f"(balances per worker: "
-        f"{', '.join(str(w['billed']) for w in workers['workers'])})"
+        f"({workers['detail']}; {workers['load']})"
     )
     print(
         f"ratio {args.workers} workers / 1 worker           "
-        f"{several / (single or 1):.2f}"
+        f"{several / (single or 1):.2f} ({workers['load']})"
     )
     print(
         f"balances billed by {args.workers} workers          "
@@ -584,6 +853,7 @@ def print_scaling(args, billrun, database):
         not duplicates
         and not check["items_not_invoiced"]
         and not check["left_due"]
+        and not check["failed"]
         and check["balances_billed"] == billrun["balances"]
         and check["lines"] == billrun["lines"]
     )
@@ -591,8 +861,9 @@ def print_scaling(args, billrun, database):
         "every balance billed exactly once   "
         + ("yes" if ok else "NO: see the figures above")
     )
-    if not ok:
+    if not ok and exit_on_failure:
         raise SystemExit(1)
+    return ok
 
 
 if __name__ == "__main__":

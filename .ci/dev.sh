@@ -694,14 +694,19 @@ cmd_lint() {
 
 # -------------------------------------------------------------------- bench, pot ---
 
+# The bench database is $CB_BENCH_DB (customer_balance_bench); its copies are named
+# after it (<db>_odoo, <db>_workers, <db>_servers*, <db>_cron, <db>_queue, <db>_load).
+# --engine queue_job and --load start real servers on the free loopback ports from
+# $CB_BENCH_PORT (8141); queue_job comes from test-requirements.txt.
 cmd_bench() {
     need_odoo
     pg_start; pg_env; write_conf
     [ -f "$ROOT/.ci/bench.py" ] || die "no benchmark yet (.ci/bench.py)"
-    local db=customer_balance_bench
+    local db=${CB_BENCH_DB:-customer_balance_bench}
+    install_test_requirements
     new_db "$db" 0 "$(manifest_value "$ROOT" depends)"
-    install_module "$db" "$DEV/bench-install.log" "$MODULE"
-    "$ODOO_PY" "$ROOT/.ci/bench.py" --config "$CONF" --database "$db" "$@"
+    install_module "$db" "$DEV/bench-install-$db.log" "$MODULE"
+    CB_ODOO_BIN="$ODOO" "$ODOO_PY" "$ROOT/.ci/bench.py" --config "$CONF" --database "$db" "$@"
 }
 
 # i18n/<addon>.pot of the module and of each integration addon (click-odoo-makepot,

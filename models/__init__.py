@@ -2,7 +2,11 @@ from . import res_company
 from . import res_config_settings
 from . import product_template
 from . import res_partner
+from . import res_partner_company_matching
 from . import customer_balance
+from . import customer_balance_assignment
+from . import customer_balance_billing
+from . import customer_balance_invoice
 from . import customer_balance_line
 from . import customer_balance_run
 from . import customer_balance_run_line
@@ -13,4 +17,5 @@ from . import sale_order_line
 from . import payment_provider
 from . import payment_transaction
 from . import customer_balance_ledger
+from . import customer_balance_status
 from . import customer_balance_payment

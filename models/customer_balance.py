@@ -1,15 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import logging
 import uuid
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
-from psycopg2 import errors
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, clean_context, format_amount, format_date
+from odoo.tools import format_date
 
 from .customer_balance_line import TRANSITION, TRANSITION_KEY
 
@@ -39,9 +37,6 @@ FIXED_FIELDS = {
 def _to_write_value(value):
     """A grouping key value as written or searched: a record's id."""
     return value.id if isinstance(value, models.BaseModel) else value
-
-
-_logger = logging.getLogger(__name__)
 
 
 def filtered_empty_list_help(model, help_message, title):
@@ -184,48 +179,6 @@ class CustomerBalance(models.Model):
         help="A balance below the minimum amount that was carried into this one.",
     )
 
-    billing_error = fields.Text(
-        readonly=True,
-        copy=False,
-        help="Why the last bill run could not bill this balance. The bill run leaves "
-        "it out until someone retries.",
-    )
-    is_due = fields.Boolean(
-        string="Due",
-        compute="_compute_is_due",
-        search="_search_is_due",
-        help="The period is over and the billing date has come: the bill run bills "
-        "this balance.",
-    )
-    invoice_creation_date = fields.Date(
-        string="Invoice Date",
-        compute="_compute_invoice_creation_date",
-        help="The day the consolidated invoice will be created.",
-    )
-    is_above_threshold = fields.Boolean(
-        string="Above Threshold",
-        compute="_compute_is_above_threshold",
-        search="_search_is_above_threshold",
-        help="The balance is open and its total reached the company's billing "
-        "threshold: it is billed at once unless that failed.",
-    )
-    threshold_notified = fields.Boolean(
-        readonly=True,
-        copy=False,
-        help="The chatter said that the billing threshold is reached and the bill "
-        "run was asked to bill this balance.",
-    )
-    bill_run_inactive = fields.Boolean(
-        compute="_compute_bill_run_inactive",
-        help="The scheduled bill run is switched off: due balances are not billed "
-        "by themselves.",
-    )
-    bill_run_last_failed = fields.Boolean(
-        compute="_compute_bill_run_last_failed",
-        help="The last bill run could not bill some balances, or it stopped before "
-        "the end: see Bill Runs.",
-    )
-
     _one_open_balance_per_period = models.UniqueIndex(
         "(partner_id, company_id, currency_id,"
         " COALESCE(period_start, '0001-01-01'::date))"
@@ -274,7 +227,7 @@ class CustomerBalance(models.Model):
                 balance.amount_tax = sign * invoice.amount_tax
                 balance.amount_total = sign * invoice.amount_total
                 continue
-            totals = balance._compute_totals(balance._get_document_lines())
+            totals = balance._get_tax_totals(balance._get_document_lines())
             balance.amount_untaxed = totals["base_amount_currency"]
             balance.amount_tax = totals["tax_amount_currency"]
             balance.amount_total = totals["total_amount_currency"]
@@ -313,76 +266,6 @@ class CustomerBalance(models.Model):
         if (operator == "in") == (True in value):
             return scheduled
         return ~scheduled
-
-    @api.depends("state", "billing_date", "period_end", "company_id")
-    def _compute_is_due(self):
-        for balance in self:
-            balance.is_due = balance._is_due()
-
-    def _search_is_due(self, operator, value):
-        if operator not in ("in", "not in"):
-            return NotImplemented
-        due = self._get_due_domain(with_errors=True, with_threshold=False)
-        if (operator == "in") == (True in value):
-            return due
-        return ~due
-
-    @api.depends("billing_date", "period_end")
-    def _compute_invoice_creation_date(self):
-        for balance in self:
-            # Billed once the period is over and the billing date has come.
-            balance.invoice_creation_date = balance.billing_date and max(
-                balance.billing_date, balance.period_end + relativedelta(days=1)
-            )
-
-    @api.depends(
-        "state",
-        "amount_total",
-        "currency_id",
-        "company_id",
-        "company_id.balance_threshold_amount",
-    )
-    def _compute_is_above_threshold(self):
-        for balance in self:
-            threshold = balance.company_id.balance_threshold_amount
-            balance.is_above_threshold = bool(
-                balance.state == "open"
-                and threshold
-                and balance.currency_id == balance.company_id.currency_id
-                and balance.currency_id.compare_amounts(balance.amount_total, threshold)
-                >= 0
-            )
-
-    def _search_is_above_threshold(self, operator, value):
-        if operator not in ("in", "not in"):
-            return NotImplemented
-        # The threshold is in the company's currency, as the consolidation reads it.
-        companies = (
-            self.env["res.company"]
-            .sudo()
-            .search([("balance_threshold_amount", ">", 0)])
-        )
-        above = Domain("state", "=", "open") & Domain.OR(
-            Domain("company_id", "=", company.id)
-            & Domain("currency_id", "=", company.currency_id.id)
-            & Domain("amount_total", ">=", company.balance_threshold_amount)
-            for company in companies
-        )
-        if (operator == "in") == (True in value):
-            return above
-        return ~above
-
-    def _compute_bill_run_inactive(self):
-        cron = self.env.ref(
-            "customer_balance.ir_cron_consolidate_due", raise_if_not_found=False
-        )
-        # Only administrators read scheduled actions; everyone sees the warning.
-        self.bill_run_inactive = not (cron and cron.sudo().exists().active)
-
-    def _compute_bill_run_last_failed(self):
-        self.bill_run_last_failed = self.env[
-            "customer.balance.run"
-        ]._is_last_run_failed()
 
     def _compute_access_url(self):
         res = super()._compute_access_url()
@@ -439,6 +322,19 @@ class CustomerBalance(models.Model):
                 )
             )
         return super().write(vals)
+
+    def copy(self, default=None):
+        """Balances come from the assignment of items only: a copy would be a stray
+        open balance of a period that may already be billed, which a cancelled
+        invoice would later fill."""
+        if not self:
+            return super().copy(default)
+        raise UserError(
+            _(
+                "A customer balance cannot be duplicated: balances are opened by "
+                "the items put on them. Add an entry to the balance instead."
+            )
+        )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
@@ -502,9 +398,6 @@ class CustomerBalance(models.Model):
             balance.access_token = str(uuid.uuid4())
             balance.message_post(body=_("Share links revoked."))
 
-    def action_retry_billing(self):
-        self.billing_error = False
-
     def action_cancel(self):
         return {
             "type": "ir.actions.act_window",
@@ -526,299 +419,8 @@ class CustomerBalance(models.Model):
         }
         return action
 
-    # === BUSINESS METHODS === #
-
-    @api.model
-    def _create_for_assignment(self, vals_list):
-        """Create the balances items were assigned to. Another transaction may have
-        created the same balance meanwhile: the unique index refuses the duplicate
-        and the transaction is retried as a concurrency conflict, after which the
-        other balance is found."""
-        try:
-            with self.env.cr.savepoint():
-                balances = self.create(vals_list)
-                balances.flush_recordset()
-        except errors.UniqueViolation as error:
-            if "one_open_balance_per_period" not in str(error):
-                raise
-            raise errors.SerializationFailure(
-                "customer balance created concurrently, retrying"
-            ) from error
-        return balances
-
-    # --- Assignment: which balance an item goes on ---
-
-    @api.model
-    def _get_grouping_fields(self):
-        """The fields of ``customer.balance`` that its items share with it (besides
-        the period). Extend it together with ``_get_grouping_key``."""
-        return ["partner_id", "company_id", "currency_id"]
-
-    @api.model
-    def _get_grouping_key(self, item, billed_partner):
-        """The balance ``item`` goes on, as ``{field: value}`` for the fields of
-        ``_get_grouping_fields``: its ``billed_partner`` (the contact, or its
-        company when balances are kept per company: ``res.partner.
-        _balance_billed_partner``), company and currency.
-
-        The hook for modules that keep balances apart by more (a project, a
-        contract): add the field to ``customer.balance``, its name to
-        ``_get_grouping_fields`` and its value here; items with different keys
-        never share a balance, and each key gets its own balance per period.
-        """
-        return {
-            "partner_id": billed_partner,
-            "company_id": item.company_id,
-            "currency_id": item.currency_id,
-        }
-
-    @api.model
-    def _freeze_grouping_key(self, key):
-        """A grouping key as a hashable value (field names and ids)."""
-        return tuple(
-            sorted((field, _to_write_value(value)) for field, value in key.items())
-        )
-
-    def _get_balance_grouping_key(self):
-        """This balance's own grouping key."""
-        self.ensure_one()
-        return {field: self[field] for field in self._get_grouping_fields()}
-
-    @api.model
-    def _get_or_create_for(self, items, day=None):
-        """The open balance each of ``items`` goes on, as ``{item: balance}``: the
-        balance of its grouping key (``_get_grouping_key``) for the period of its
-        company-local date (``day``, else the item's own), created when missing.
-
-        A fixed number of queries for the whole set: one search for the balances
-        that may take them, one create.
-        """
-        key_of = {}
-        keys = {}
-        billed_partners = {}  # one look-up per contact and company, not per item
-        for item in items:
-            contact = (item.partner_id, item.company_id)
-            if contact not in billed_partners:
-                billed_partners[contact] = item.partner_id._balance_billed_partner(
-                    item.company_id
-                )
-            key = self._get_grouping_key(item, billed_partners[contact])
-            frozen = self._freeze_grouping_key(key)
-            key_of[item] = frozen
-            keys[frozen] = key
-        day_of = {item: day or item._balance_date() for item in items}
-        requests = {(key_of[item], day_of[item]) for item in items}
-        targets = self._get_or_create_by_key(keys, requests)
-        return {item: targets[key_of[item], day_of[item]] for item in items}
-
-    @api.model
-    def _get_or_create_by_key(self, keys, requests):
-        """``{(frozen key, day): balance}`` for the ``requests`` (frozen key,
-        company-local day), ``keys`` giving each frozen key's values."""
-        if not requests:
-            return {}
-        candidates = self.search(
-            self._get_candidate_balances_domain(
-                list(keys.values()), [day for _key, day in requests]
-            )
-        )
-        fields_ = self._get_grouping_fields()
-        by_key = candidates.grouped(
-            lambda balance: self._freeze_grouping_key(
-                {field: balance[field] for field in fields_}
-            )
-        )
-        found = {}  # request -> existing balance
-        to_create = {}  # (frozen key, period start) -> values of the balance
-        created_for = {}  # request -> (frozen key, period start)
-        for frozen, day in requests:
-            key = keys[frozen]
-            company = key["company_id"]
-            balance_candidates = by_key.get(frozen, self.browse())
-            balance = self._find_open_balance(balance_candidates, company, day)
-            if balance:
-                found[frozen, day] = balance
-                continue
-            period = self._prepare_period_values(balance_candidates, company, day)
-            create_key = (frozen, period["period_start"])
-            if create_key not in to_create:
-                to_create[create_key] = {
-                    **{field: _to_write_value(value) for field, value in key.items()},
-                    **period,
-                }
-            created_for[frozen, day] = create_key
-        if to_create:
-            created = self._create_for_assignment(list(to_create.values()))
-            created_by_key = dict(zip(to_create, created, strict=True))
-            for request, create_key in created_for.items():
-                found[request] = created_by_key[create_key]
-        return found
-
-    @api.model
-    def _get_candidate_balances_domain(self, keys, days):
-        """Balances of the grouping ``keys`` that may hold, or border, the periods
-        of the company-local ``days``."""
-        companies = self.env["res.company"].union(*(key["company_id"] for key in keys))
-        todays = [company._balance_today() for company in companies]
-        first = min(list(days) + todays)
-        last = max(list(days) + todays)
-        # The widest period (a year) around the dates covers every natural period,
-        # but for weeks, which straddle the new year by up to six days.
-        first = first.replace(month=1, day=1) - relativedelta(days=6)
-        last = last.replace(month=12, day=31) + relativedelta(days=6)
-        same_key = Domain.OR(
-            Domain.AND(
-                Domain(field, "=", _to_write_value(value))
-                for field, value in key.items()
-            )
-            for key in keys
-        )
-        return (
-            same_key
-            & Domain("state", "!=", "cancel")
-            & (
-                Domain("period_start", "=", False)
-                | (
-                    Domain("period_start", "<=", last)
-                    & Domain("period_end", ">=", first)
-                )
-            )
-        )
-
-    @api.model
-    def _find_open_balance(self, candidates, company, day):
-        """The open balance among ``candidates`` (balances of one grouping key)
-        that takes an item of the company-local ``day``, or an empty recordset."""
-        periodic = candidates.filtered("period_start")
-
-        def covering(day):
-            return periodic.filtered(
-                lambda balance: balance.period_start <= day <= balance.period_end
-            )
-
-        # Open balances keep the period they were opened with, whatever the setting.
-        open_balance = covering(day).filtered(lambda balance: balance.state == "open")
-        if open_balance:
-            return open_balance[:1]
-        if company.balance_period == "manual":
-            return candidates.filtered(
-                lambda balance: not balance.period_start and balance.state == "open"
-            )[:1]
-        billed = covering(day).sorted("period_end")[-1:]
-        today = company._balance_today()
-        if billed and billed.period_end < today:
-            # A late item of a period already billed goes with today's items.
-            return covering(today).filtered(lambda b: b.state == "open")[:1]
-        return self.browse()
-
-    @api.model
-    def _prepare_period_values(self, candidates, company, day):
-        """Period values of the balance to open for an item of the company-local
-        ``day`` when ``_find_open_balance`` found none among ``candidates``."""
-        if company.balance_period == "manual":
-            return {
-                "period_type": "manual",
-                "period_start": False,
-                "period_end": False,
-                "billing_date": False,
-            }
-        periodic = candidates.filtered("period_start")
-        billed = periodic.filtered(
-            lambda balance: balance.period_start <= day <= balance.period_end
-        ).sorted("period_end")[-1:]
-        today = company._balance_today()
-        if billed and billed.period_end >= today:
-            # Billed early (threshold, bill now): a new balance, same period.
-            return {
-                "period_type": billed.period_type,
-                "period_start": billed.period_start,
-                "period_end": billed.period_end,
-                "billing_date": billed.billing_date,
-            }
-        if billed:
-            day = today
-        start, end = company._balance_period_bounds(day)
-        # Never overlap balances opened under another period setting: the new period
-        # starts after the previous one ends and ends before the next one starts.
-        for balance in periodic:
-            if start <= balance.period_end < day:
-                start = balance.period_end + relativedelta(days=1)
-            if day < balance.period_start <= end:
-                end = balance.period_start - relativedelta(days=1)
-        return {
-            "period_type": company.balance_period,
-            "period_start": start,
-            "period_end": end,
-            "billing_date": company._balance_billing_date(end),
-        }
-
-    def _touch_for_items(self):
-        """Update these balances' rows in the transaction that changes their items.
-
-        Under PostgreSQL's repeatable read, a bill run billing one of them at the
-        same time then fails on one side with a serialization error (the request
-        is retried, the bill run skips the balance) instead of committing an item
-        pending on a balance that is billed. Needed even when no stored total
-        changes (an item of 0.00, a move between two balances)."""
-        if self.ids:
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE customer_balance SET write_date = write_date"
-                    " WHERE id = ANY(%s)",
-                    self.ids,
-                )
-            )
-
-    # --- Eligibility ---
-
-    @api.model
-    def _get_ineligibility_reason(self, partner, company, order=None, from_portal=None):
-        """Why charges of ``partner`` (of ``order``, when given) cannot go on a
-        customer balance of ``company``, or ``False``. The one rule the item, the
-        order, the checkout and the portal ask.
-
-        ``from_portal``: the customer acts herself (portal, shop, checkout); by
-        default, when the current user is not an internal user.
-        """
-        if from_portal is None:
-            from_portal = not self.env.user._is_internal()
-        if not company.balance_enabled:
-            return _("Customer balances are not enabled for %s.", company.name)
-        commercial = partner.commercial_partner_id
-        override = (
-            partner.balance_use
-            if partner.balance_use != "default"
-            else commercial.balance_use
-        )
-        if override == "never":
-            return _("%s does not use customer balances.", partner.display_name)
-        communities = company.balance_partner_category_ids
-        if (
-            override != "always"
-            and communities
-            and not ((partner.category_id | commercial.category_id) & communities)
-        ):
-            return _(
-                "%(partner)s is not in a community allowed to use customer balances "
-                "(%(communities)s).",
-                partner=partner.display_name,
-                communities=", ".join(communities.mapped("name")),
-            )
-        if company.balance_admin_only and from_portal:
-            return _("Only items added by your staff go on customer balances.")
-        if order:
-            if order._balance_above_maximum():
-                return _(
-                    "Order %(order)s is above the maximum amount for customer "
-                    "balances (%(maximum)s).",
-                    order=order.name,
-                    maximum=company.balance_max_order_amount,
-                )
-            if order._balance_paid_online():
-                return _("The order was paid online.")
-        return False
-
-    # --- Transitions of the balance ---
+    # === TRANSITIONS === #
+    # Every change of a balance's state goes through one of these.
 
     def _in_transition(self):
         return self.env.context.get(TRANSITION_KEY) is TRANSITION
@@ -837,6 +439,91 @@ class CustomerBalance(models.Model):
                         action=action,
                     )
                 )
+
+    def _consolidate(self):
+        """Bill now: turn the pending items of each open balance into one invoice
+        (a credit note when the net total is negative), as ``_get_bill_decision``
+        decides (a balance below the minimum is billed all the same). Items netting
+        to zero create nothing: they are closed with the balance. Refused, with the
+        reason, for a balance that cannot be billed. Returns the invoices."""
+        invoices = self.env["account.move"]
+        self._check_open(_("billed"))
+        decisions = self._get_bill_decision()
+        for balance in self:
+            decision = decisions[balance]
+            if decision["outcome"] == "fail":
+                raise UserError(
+                    _(
+                        "Balance %(balance)s cannot be billed: %(reason)s",
+                        balance=balance.name,
+                        reason=decision["reason"],
+                    )
+                )
+            lines = balance.line_ids.filtered(lambda line: line.state == "pending")
+            if decision["outcome"] == "close":
+                balance._close_netted(lines)
+                continue
+            invoice = balance._invoice_items(
+                lines, balance._get_consolidation_date(), consolidate=True
+            )
+            balance._as_transition().write(
+                {"invoice_id": invoice.id, "state": "invoiced", "billing_error": False}
+            )
+            balance.message_post(
+                body=_(
+                    "Consolidated %(document)s %(link)s created for %(count)s items.",
+                    document=invoice.type_name,
+                    link=invoice._get_html_link(),
+                    count=len(lines),
+                )
+            )
+            balance._post_and_send(invoice)
+            invoices |= invoice
+        return invoices
+
+    def _close_netted(self, lines):
+        """Close this balance without an invoice: its pending ``lines`` net to zero
+        (a booking and a goodwill credit of the same amount). The charges are
+        waived, so no order bills them again either."""
+        self.ensure_one()
+        lines._waive()
+        self._as_transition().write({"state": "invoiced", "billing_error": False})
+        self.message_post(
+            body=_(
+                "Nothing to bill: the items net to zero. Balance closed; "
+                "its %s items are waived.",
+                len(lines),
+            ),
+        )
+
+    def _carry_over(self):
+        """Move the pending items of a small due balance into the next period's
+        balance instead of billing them."""
+        self.ensure_one()
+        self._check_open(_("carried over"))
+        day = self.period_end + relativedelta(days=1)
+        target = self._get_balance_for_date(day)
+        lines = self.line_ids.filtered(lambda line: line.state == "pending")
+        lines.balance_id = target
+        target._as_transition().carried_from_id = self
+        self._as_transition().state = "cancel"
+        self.message_post(
+            body=_(
+                "Below the minimum invoice amount (%(minimum)s): %(count)s items "
+                "carried over to %(balance)s.",
+                minimum=self.company_id.balance_min_amount,
+                count=len(lines),
+                balance=target._get_html_link(),
+            )
+        )
+        target.message_post(
+            body=_(
+                "%(count)s items carried over from %(balance)s.",
+                count=len(lines),
+                balance=self._get_html_link(),
+            )
+        )
+        return target
 
     def _cancel(self, reason, give_back=False):
         """Cancel open balances, saying why in the chatter. Their pending charges
@@ -880,507 +567,7 @@ class CustomerBalance(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
 
-    def _reopen_after_cancelled_invoice(self, invoice):
-        """The consolidated ``invoice`` of these invoiced balances was cancelled or
-        deleted: each balance opens again, or, when another open balance of its
-        period exists meanwhile, is cancelled (that one takes its items)."""
-        for balance in self:
-            if balance.state != "invoiced":
-                continue
-            other = self.search_count(
-                [
-                    ("partner_id", "=", balance.partner_id.id),
-                    ("company_id", "=", balance.company_id.id),
-                    ("currency_id", "=", balance.currency_id.id),
-                    ("period_start", "=", balance.period_start),
-                    ("state", "=", "open"),
-                ],
-                limit=1,
-            )
-            balance._as_transition().write(
-                {
-                    "state": "cancel" if other else "open",
-                    "invoice_id": False,
-                    "threshold_notified": False,
-                }
-            )
-            balance.message_post(
-                body=_(
-                    "Consolidated invoice %s was cancelled: its items wait to be "
-                    "billed again.",
-                    invoice._get_html_link(),
-                )
-            )
-
-    # --- Consolidation ---
-
-    def _get_consolidation_date(self):
-        """The consolidated invoice's date: the day it is created (today in the
-        company's time zone), never back-dated into the billed period (a late bill
-        run, a late item of a past period) and never on or before a lock date that
-        would refuse to post it (fiscal year, sales, tax, hard lock). The billing
-        period itself stays on the invoice (its origin and the sections)."""
-        self.ensure_one()
-        company = self.company_id
-        day = company._balance_today()
-        # A customer invoice: the fiscal year, sales, tax and hard lock dates.
-        locks = company._get_lock_date_violations(
-            day, fiscalyear=True, sale=True, purchase=False, tax=True, hard=True
-        )
-        if locks:
-            day = max(lock_date for lock_date, _field in locks) + relativedelta(days=1)
-        return day
-
-    def _is_due(self):
-        """The period is over and its billing date has come."""
-        self.ensure_one()
-        today = self.company_id._balance_today()
-        return bool(
-            self.state == "open"
-            and self.billing_date
-            and self.billing_date <= today
-            and self.period_end < today
-        )
-
-    @api.model
-    def _get_due_domain(self, with_errors=False, with_threshold=True):
-        """What the bill run bills: open balances whose period is over and whose
-        billing date has come, in each company's own time zone, and (with
-        ``with_threshold``) open balances whose total reached the billing
-        threshold; except (for the bill run) those whose billing failed."""
-        companies = (
-            self.env["res.company"].sudo().search([("balance_enabled", "=", True)])
-        )
-        due = Domain.OR(
-            Domain("company_id", "=", company.id)
-            & Domain("billing_date", "<=", company._balance_today())
-            & Domain("period_end", "<", company._balance_today())
-            for company in companies
-        )
-        if with_threshold:
-            due |= self._search_is_above_threshold("in", [True])
-        return (
-            Domain("state", "=", "open")
-            & (Domain.TRUE if with_errors else Domain("billing_error", "=", False))
-            & due
-        )
-
-    def _consolidate(self):
-        """Turn the pending items of each open balance into one invoice (a credit
-        note when the net total is negative). Items netting to zero create nothing:
-        they are closed with the balance. Returns the invoices."""
-        invoices = self.env["account.move"]
-        for balance in self:
-            balance._check_open(_("billed"))
-            lines = balance.line_ids.filtered(lambda line: line.state == "pending")
-            total = balance._compute_totals(lines)["total_amount_currency"]
-            if not lines or balance.currency_id.is_zero(total):
-                # Netted out (a booking and a goodwill credit of the same amount):
-                # the charges are waived, so no order bills them again either.
-                lines._waive()
-                balance._as_transition().write(
-                    {"state": "invoiced", "billing_error": False}
-                )
-                balance.message_post(
-                    body=_(
-                        "Nothing to bill: the items net to zero. Balance closed; "
-                        "its %s items are waived.",
-                        len(lines),
-                    ),
-                )
-                continue
-            invoice = balance._invoice_items(
-                lines, balance._get_consolidation_date(), consolidate=True
-            )
-            balance._as_transition().write(
-                {"invoice_id": invoice.id, "state": "invoiced", "billing_error": False}
-            )
-            balance.message_post(
-                body=_(
-                    "Consolidated %(document)s %(link)s created for %(count)s items.",
-                    document=invoice.type_name,
-                    link=invoice._get_html_link(),
-                    count=len(lines),
-                )
-            )
-            balance._post_and_send(invoice)
-            invoices |= invoice
-        return invoices
-
-    def _post_and_send(self, invoice):
-        """Confirm the consolidated invoice, charge the customer's saved payment
-        method and e-mail the invoice, as the company wants it."""
-        self.ensure_one()
-        company = self.company_id
-        if not company.balance_auto_post:
-            return
-        invoice.action_post()
-        if company.balance_auto_pay:
-            invoice._balance_charge_saved_payment_method()
-        if company.balance_auto_send:
-            self._send_invoice(invoice)
-
-    # --- Sending the consolidated invoice ---
-
-    def _send_invoice(self, invoice):
-        """E-mail the posted consolidated ``invoice`` in the background by Odoo's own
-        sending job, as batch sending does, to the recipients ``account.move.send``
-        proposes for a consolidated invoice."""
-        self.ensure_one()
-        recipients = self.env["account.move.send"]._get_balance_mail_partners(invoice)
-        invoice.sending_data = {
-            "author_user_id": self.env.user.id,
-            "author_partner_id": self.env.user.partner_id.id,
-            "sending_methods": ["email"],
-            "mail_partner_ids": recipients.ids,
-        }
-        self.env.ref("account.ir_cron_account_move_send")._trigger()
-
-    def _notify_threshold_reached(self):
-        """Open balances whose total reached the billing threshold: say so once in
-        their chatter and hand them to the bill run, which bills them in its own
-        transaction (``_get_due_domain`` includes them). Never bills here: this
-        runs inside the request recording a charge (an order confirmation, a
-        checkout), which must not fail, post or charge because billing would."""
-        if not any(balance.company_id.balance_threshold_amount for balance in self):
-            return  # no threshold: nothing to compute on the hot path
-        reached = self.filtered(
-            lambda balance: (
-                balance.is_above_threshold and not balance.threshold_notified
-            )
-        )
-        if not reached:
-            return
-        for balance in reached:
-            balance.message_post(
-                body=_(
-                    "The billing threshold (%s) is reached: the bill run bills this "
-                    "balance now.",
-                    format_amount(
-                        self.env,
-                        balance.company_id.balance_threshold_amount,
-                        balance.currency_id,
-                    ),
-                )
-            )
-        reached.threshold_notified = True
-        reached._trigger_bill_run()
-
-    def _consolidate_if_threshold_reached(self):
-        """Kept for callers of earlier versions: marks and triggers only (see
-        ``_notify_threshold_reached``)."""
-        self._notify_threshold_reached()
-
-    # --- Carry-over ---
-
-    def _is_below_minimum(self):
-        self.ensure_one()
-        minimum = self.company_id.balance_min_amount
-        currency = self.currency_id
-        return bool(
-            minimum
-            and currency.compare_amounts(self.amount_total, 0.0) > 0
-            and currency.compare_amounts(self.amount_total, minimum) < 0
-        )
-
-    def _carry_over(self):
-        """Move the pending items of a small due balance into the next period's
-        balance instead of billing them."""
-        self.ensure_one()
-        self._check_open(_("carried over"))
-        day = self.period_end + relativedelta(days=1)
-        target = self._get_balance_for_date(day)
-        lines = self.line_ids.filtered(lambda line: line.state == "pending")
-        lines.balance_id = target
-        target._as_transition().carried_from_id = self
-        self._as_transition().state = "cancel"
-        self.message_post(
-            body=_(
-                "Below the minimum invoice amount (%(minimum)s): %(count)s items "
-                "carried over to %(balance)s.",
-                minimum=self.company_id.balance_min_amount,
-                count=len(lines),
-                balance=target._get_html_link(),
-            )
-        )
-        target.message_post(
-            body=_(
-                "%(count)s items carried over from %(balance)s.",
-                count=len(lines),
-                balance=self._get_html_link(),
-            )
-        )
-        return target
-
-    def _get_balance_for_date(self, day):
-        """The open balance of this balance's partner, company and currency for the
-        company-local date ``day`` (created when missing)."""
-        self.ensure_one()
-        key = self._get_balance_grouping_key()
-        frozen = self._freeze_grouping_key(key)
-        return self._get_or_create_by_key({frozen: key}, {(frozen, day)})[frozen, day]
-
-    # --- Bill run ---
-
-    @api.model
-    def _cron_consolidate_due(self, batch_size=100):
-        """The bill run: bill every due balance, each in its own transaction under a
-        row lock, so that several workers can share the run and a run that dies
-        resumes where it stopped. A balance that fails is rolled back, its error
-        kept on it and logged in its chatter, and the run goes on without it.
-
-        What became of each balance is written on the run record
-        (``customer.balance.run``). The scheduler calls this again while progress
-        is reported (batches of ``batch_size``): all those calls are one run, ended
-        when nothing due is left."""
-        Cron = self.env["ir.cron"]
-        run = self.env["customer.balance.run"]._get_or_start("cron")
-        domain = self._get_due_domain()
-        balances = self.search(domain, limit=batch_size, order="billing_date, id")
-        if balances:
-            Cron._commit_progress(remaining=self.search_count(domain))
-            finished = balances._bill_due_balances(
-                run, on_progress=lambda: Cron._commit_progress(1) > 0
-            )
-            if not finished or self.search_count(domain, limit=1):
-                return
-        run._finish()
-        Cron._commit_progress(0, remaining=0)
-
-    def _bill_due_balances(self, run, on_progress=None):
-        """Bill these balances, those still due once locked, one after the other:
-        each under a row lock (a balance locked by another worker is skipped), each
-        rolled back on its own when it fails (the error is stored on it, posted in
-        its chatter, and the others go on), each outcome recorded on ``run``.
-        ``on_progress`` is called after each balance to commit it; when it returns
-        False, the rest is left for later. Returns whether all were handled."""
-        domain = self._get_due_domain()
-        for balance_id in self.ids:
-            balance = self.browse(balance_id)
-            try:
-                with self.env.cr.savepoint():
-                    balance = balance.try_lock_for_update().filtered_domain(domain)
-                    if balance:
-                        run._record(balance, balance._bill_due())
-            except errors.SerializationFailure:
-                # Billed by another worker since this batch was read: skip it.
-                self.env.invalidate_all()
-            except Exception as error:  # noqa: BLE001 - reported on the balance
-                self.env.invalidate_all()
-                _logger.warning("Bill run: balance %s failed: %s", balance_id, error)
-                balance = self.browse(balance_id)
-                message = str(error) or error.__class__.__name__
-                balance.billing_error = message
-                balance.message_post(
-                    body=_("The bill run could not bill this balance: %s", message)
-                )
-                run._record(balance, "failed", error=message)
-            if on_progress and not on_progress():
-                return False
-        return True
-
-    def _bill_due(self):
-        """Bill a due balance, or carry it over when below the minimum amount.
-        Returns the outcome: ``billed`` (a consolidated invoice or credit note),
-        ``closed`` (the items netted to zero) or ``carried`` (into the next
-        period's balance)."""
-        self.ensure_one()
-        if self._is_below_minimum():
-            self._carry_over()
-            return "carried"
-        return "billed" if self._consolidate() else "closed"
-
-    def _get_invoice_partner(self):
-        """The address the consolidated invoice goes to: the billed partner's
-        invoice address."""
-        self.ensure_one()
-        return self.env["res.partner"].browse(
-            self.partner_id.address_get(["invoice"])["invoice"]
-        )
-
-    def _prepare_invoice_values(self, lines, invoice_date):
-        """Header values of an invoice for ``lines`` (items of this balance), in the
-        way ``sale.order._prepare_invoice`` prepares one."""
-        self.ensure_one()
-        partner = self._get_invoice_partner()
-        fiscal_position = (
-            self.env["account.fiscal.position"]
-            .with_company(self.company_id)
-            ._get_fiscal_position(partner)
-        )
-        return {
-            "move_type": "out_invoice",
-            "partner_id": partner.id,
-            "company_id": self.company_id.id,
-            "currency_id": self.currency_id.id,
-            "invoice_date": invoice_date,
-            "invoice_origin": self.name,
-            "fiscal_position_id": fiscal_position.id,
-            "invoice_payment_term_id": self.partner_id.with_company(
-                self.company_id
-            ).property_payment_term_id.id,
-            "invoice_line_ids": [],
-        }
-
-    def _get_section_key(self, line):
-        """Items are grouped on the invoice by contact and booking."""
-        return (line.partner_id, line.sale_line_id.order_id)
-
-    def _prepare_section_name(self, line):
-        partner, order = self._get_section_key(line)
-        if order:
-            return _(
-                "%(contact)s — %(order)s (%(date)s)",
-                contact=partner.name,
-                order=order.name,
-                date=format_date(self.env, order.date_order),
-            )
-        return partner.name
-
-    def _prepare_invoice_lines(self, lines):
-        """Invoice line commands for ``lines``: a section per contact and booking,
-        then the items. Returns the commands and, per item, its line's sequence."""
-        commands = []
-        sequences = {}
-        sequence = 0
-        ordered = lines.sorted(
-            lambda line: (
-                line.partner_id.name or "",
-                line.sale_line_id.order_id.id or 0,
-                line.service_date,
-                line.id,
-            )
-        )
-        for _key, section_lines in ordered.grouped(self._get_section_key).items():
-            sequence += 1
-            commands.append(
-                Command.create(
-                    {
-                        "display_type": "line_section",
-                        "name": self._prepare_section_name(section_lines[0]),
-                        "sequence": sequence,
-                    }
-                )
-            )
-            for line in section_lines:
-                sequence += 1
-                sequences[line] = sequence
-                commands.append(
-                    Command.create(line._prepare_invoice_line_values(sequence=sequence))
-                )
-        return commands, sequences
-
-    def _prepare_invoice_from_items(self, lines, invoice_date):
-        """Complete values of the invoice for ``lines`` (pending items of this
-        balance): a credit note when their net total is negative. Returns the
-        values, each item's invoice line sequence, and the tax totals."""
-        self.ensure_one()
-        totals = self._compute_totals(lines)
-        values = self._prepare_invoice_values(lines, invoice_date)
-        commands, sequences = self._prepare_invoice_lines(lines)
-        if self.currency_id.compare_amounts(totals["total_amount_currency"], 0.0) < 0:
-            values["move_type"] = "out_refund"
-            for command in commands:
-                line_values = command[2]
-                if line_values.get("display_type") != "product":
-                    continue
-                if line_values.get("sale_line_ids"):
-                    # Odoo counts a credit note's quantity as refunded from the
-                    # order line: a booking charged on a credit note keeps its
-                    # price and takes a negative quantity, so it still counts as
-                    # invoiced on its order.
-                    line_values["quantity"] = -line_values["quantity"]
-                else:
-                    line_values["price_unit"] = -line_values["price_unit"]
-        values["invoice_line_ids"] = commands
-        return values, sequences, totals
-
-    def _invoice_items(self, lines, invoice_date=None, consolidate=False):
-        """Invoice ``lines`` (pending items of this balance) as one customer invoice,
-        or credit note when their net total is negative, created in one call; link
-        each item to its invoice line and mark it invoiced. Returns the invoice."""
-        self.ensure_one()
-        lines = lines.filtered(lambda line: line.state == "pending")
-        if not lines:
-            return self.env["account.move"]
-        invoice_date = invoice_date or self._get_consolidation_date()
-        values, sequences, _totals = self._prepare_invoice_from_items(
-            lines, invoice_date
-        )
-        if consolidate:
-            values["balance_id"] = self.id
-            # The unique index only tolerates a cancelled previous invoice once its
-            # cancellation is in the database, not just in the cache.
-            self.env["account.move"].flush_model(["balance_id", "state"])
-        # Callers' default_* keys (a balance's item list, a wizard) are not the
-        # invoice's.
-        invoice = (
-            self.env["account.move"]
-            .with_context(clean_context(self.env.context))
-            .with_company(self.company_id)
-            .create(values)
-        )
-        invoice_lines = {
-            line.sequence: line
-            for line in invoice.invoice_line_ids
-            if line.display_type == "product"
-        }
-        # Invoiced on their own (Invoice Now), the items leave the balance.
-        lines._mark_invoiced(
-            {line: invoice_lines[sequences[line]] for line in lines},
-            detach=not consolidate,
-        )
-        lines._close_checkout_transactions(invoice)
-        return invoice
-
-    def _get_consolidation_preview(self):
-        """What ``_consolidate`` would create now, computed without writing."""
-        self.ensure_one()
-        lines = self.line_ids.filtered(lambda line: line.state == "pending")
-        invoice_date = self._get_consolidation_date()
-        values, sequences, totals = self._prepare_invoice_from_items(
-            lines, invoice_date
-        )
-        item_by_sequence = {sequence: item for item, sequence in sequences.items()}
-        preview_lines = []
-        for command in values["invoice_line_ids"]:
-            line_values = command[2]
-            item = item_by_sequence.get(line_values.get("sequence"))
-            preview_lines.append(
-                {
-                    "display_type": line_values.get("display_type"),
-                    "name": line_values.get("name"),
-                    "quantity": line_values.get("quantity", 0.0),
-                    "price_unit": item.price_unit if item else 0.0,
-                    "price_subtotal": item.price_subtotal if item else 0.0,
-                }
-            )
-        partner = self.env["res.partner"].browse(values["partner_id"])
-        return {
-            "partner": partner,
-            "mail_partners": self.env["account.move.send"]._get_balance_mail_partners(
-                self.env["account.move"], partner=partner, balance=self
-            ),
-            "invoice_date": invoice_date,
-            "move_type": values["move_type"],
-            "amount_untaxed": totals["base_amount_currency"],
-            "amount_tax": totals["tax_amount_currency"],
-            "amount_total": totals["total_amount_currency"],
-            "lines": preview_lines,
-        }
-
-    def _compute_totals(self, lines):
-        """Tax totals of ``lines`` over the whole set, as the invoice computes them."""
-        self.ensure_one()
-        AccountTax = self.env["account.tax"]
-        base_lines = [line._prepare_base_line_for_taxes_computation() for line in lines]
-        AccountTax._add_tax_details_in_base_lines(base_lines, self.company_id)
-        AccountTax._round_base_lines_tax_details(base_lines, self.company_id)
-        return AccountTax._get_tax_totals_summary(
-            base_lines=base_lines,
-            currency=self.currency_id,
-            company=self.company_id,
-        )
+    # === BUSINESS METHODS === #
 
     def _get_document_lines(self):
         """The items this balance's documents (form totals, statement, portal page)
@@ -1423,11 +610,3 @@ class CustomerBalance(models.Model):
             self.period_type, "LLLL y"
         )
         return format_date(self.env, start, date_format=date_format)
-
-    def _trigger_bill_run(self):
-        """Hand these balances (which reached the billing threshold) to the bill run,
-        which bills them in its own transaction. The hook a job queue overrides."""
-        self.env.ref("customer_balance.ir_cron_consolidate_due")._trigger()
-
-    def _get_portal_return_action(self):
-        return self.env.ref("customer_balance.action_customer_balance")

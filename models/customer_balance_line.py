@@ -257,8 +257,9 @@ class CustomerBalanceLine(models.Model):
         # touches the balances it chooses itself).
         direct = lines.filtered("balance_id")
         direct.balance_id._touch_for_items()
+        # The assignment notifies the balances it fills of the threshold itself.
         (lines - direct)._assign_balance()
-        lines.balance_id._notify_threshold_reached()
+        direct.balance_id._notify_threshold_reached()
         return lines
 
     def write(self, vals):
@@ -270,18 +271,24 @@ class CustomerBalanceLine(models.Model):
             vals = {**vals, "balance_id": False}
         # Transitions run where the balance is already locked or written (the bill
         # run, a cancelled invoice): only other changes touch the balances.
+        assigning = self.env.context.get(NO_TOUCH_KEY) is NO_TOUCH
         touch = (
             not self._in_transition()
-            and self.env.context.get(NO_TOUCH_KEY) is not NO_TOUCH
+            and not assigning
             and (reassign or FROZEN_FIELDS.intersection(vals))
         )
         touched = self.balance_id if touch else self.env["customer.balance"]
         res = super().write(vals)
         if reassign:
+            # Notifies the balances it fills of the threshold.
             self.filtered(lambda line: line.state == "pending")._assign_balance()
         if touch:
             (touched | self.balance_id)._touch_for_items()
-        if AMOUNT_FIELDS.intersection(vals) or reassign or "balance_id" in vals:
+        if (
+            not reassign
+            and not assigning
+            and (AMOUNT_FIELDS.intersection(vals) or "balance_id" in vals)
+        ):
             self.balance_id._notify_threshold_reached()
         return res
 
@@ -626,4 +633,6 @@ class CustomerBalanceLine(models.Model):
                 by_balance[balance] |= line
         for balance, balance_lines in by_balance.items():
             balance_lines.with_context(**{NO_TOUCH_KEY: NO_TOUCH}).balance_id = balance
-        self.env["customer.balance"].union(*targets.values())._touch_for_items()
+        balances = self.env["customer.balance"].union(*targets.values())
+        balances._touch_for_items()
+        balances._notify_threshold_reached()

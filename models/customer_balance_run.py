@@ -1,13 +1,39 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The bill run: every due balance becomes its consolidated invoice.
+
+Read ``_cron_bill_run`` top-down: collect the charges due today, collect the due
+balances, lock each, bill it under its own savepoint (``_bill_locked_balance``, the
+unit that the job queue bridge dispatches too), store its error, and record the
+outcome from the ``BillResult`` billing returned.
+"""
+
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 
 from psycopg2 import errors
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import format_amount, format_datetime
 
 _logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BillResult:
+    """What billing one balance did, as the run records it.
+
+    ``outcome``: ``billed`` (``invoice`` is its consolidated invoice or credit
+    note), ``closed`` (its items netted to zero), ``carried`` (its items went into
+    ``carried_to``) or ``failed`` (``error`` says why; nothing was billed).
+    """
+
+    outcome: str
+    invoice: models.BaseModel | None = None
+    carried_to: models.BaseModel | None = None
+    error: str = ""
 
 
 class CustomerBalanceRun(models.Model):
@@ -49,7 +75,8 @@ class CustomerBalanceRun(models.Model):
         readonly=True,
         index=True,
         help="Running: not finished yet, or its worker died (the next run resumes "
-        "it). Failed: finished, but some balances could not be billed.",
+        "it). Failed: finished, but some balances could not be billed or still "
+        "wait for a retry.",
     )
     trigger = fields.Selection(
         selection=[
@@ -92,11 +119,25 @@ class CustomerBalanceRun(models.Model):
         string="Invoices",
         compute="_compute_invoice_ids",
     )
-    invoice_count = fields.Integer(string="Invoices Count", compute="_compute_counts")
     failed_balance_ids = fields.Many2many(
         comodel_name="customer.balance",
         string="Failed Balances",
         compute="_compute_failed_balance_ids",
+    )
+    waiting_balance_ids = fields.Many2many(
+        comodel_name="customer.balance",
+        relation="customer_balance_run_waiting_rel",
+        column1="run_id",
+        column2="balance_id",
+        string="Waiting for Retry",
+        readonly=True,
+        help="Due balances this run left out because an earlier bill run could not "
+        "bill them: they wait until someone retries their billing.",
+    )
+    waiting_count = fields.Integer(
+        string="Waiting",
+        compute="_compute_waiting_count",
+        help="Due balances left waiting for a retry when the run ended.",
     )
     invoice_totals = fields.Char(
         string="Invoiced",
@@ -135,7 +176,6 @@ class CustomerBalanceRun(models.Model):
             run.closed_count = counts[run._origin, "closed"]
             run.carried_count = counts[run._origin, "carried"]
             run.failed_count = counts[run._origin, "failed"]
-            run.invoice_count = run.billed_count
 
     @api.depends("line_ids.invoice_id")
     def _compute_invoice_ids(self):
@@ -148,6 +188,11 @@ class CustomerBalanceRun(models.Model):
             run.failed_balance_ids = run.line_ids.filtered(
                 lambda line: line.outcome == "failed"
             ).balance_id
+
+    @api.depends("waiting_balance_ids")
+    def _compute_waiting_count(self):
+        for run in self:
+            run.waiting_count = len(run.waiting_balance_ids)
 
     @api.depends("line_ids.invoice_id")
     def _compute_invoice_totals(self):
@@ -167,7 +212,167 @@ class CustomerBalanceRun(models.Model):
         self.ensure_one()
         return self.failed_balance_ids._get_records_action(name=_("Failed Balances"))
 
-    # === BUSINESS METHODS === #
+    def action_view_waiting_balances(self):
+        self.ensure_one()
+        return self.waiting_balance_ids._get_records_action(
+            name=_("Balances Waiting for a Retry")
+        )
+
+    @api.model
+    def action_run_now(self):
+        """Run the bill run now, as the current billing user, on the balances due
+        in the companies she works in; returns the form of its run record.
+
+        The balances are billed in this request, each under its own savepoint, as
+        the scheduled run bills them (a failing one keeps its error and the others
+        go on); the run's steps that collect charges and send notices run too."""
+        if not self.env.user.has_group("customer_balance.group_customer_balance_user"):
+            raise UserError(_("Only users of Customer Balances can run the bill run."))
+        self.env["customer.balance"].check_access("write")
+        # A run of its own: never shared with another user's or the scheduler's.
+        run = self.sudo().create({"trigger": "manual"})
+        # 0) Collect the charges due today (subscriptions).
+        self._collect_due_charges()
+        # 1) Collect the due balances; 2-5) bill each (one transaction: no commit
+        # inside a request, a savepoint per balance instead).
+        run._bill_balances(self._get_due_balances())
+        # 6) The upcoming-invoice notices, as the scheduled run sends them.
+        self._send_upcoming_notices()
+        # 7) End the run.
+        run._finish()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": run.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    # === THE BILL RUN === #
+
+    @api.model
+    def _cron_bill_run(self, batch_size=100):
+        """The daily bill run (scheduled action ``ir_cron_consolidate_due``): bill
+        every due balance, each in its own transaction under a row lock, so that
+        several workers can share the run and a run that dies resumes where it
+        stopped. A balance that fails is rolled back, its error kept on it and
+        logged in its chatter, and the run goes on without it.
+
+        What became of each balance is written on the run record. The scheduler
+        calls this again while progress is reported (batches of ``batch_size``):
+        all those calls are one run, ended when nothing due is left."""
+        Cron = self.env["ir.cron"]
+        # 0) Collect the charges due today (subscriptions) before billing: they
+        # go on the balances billed below. Called on each batch: it is idempotent.
+        self._collect_due_charges()
+        # 1) Collect the due balances, oldest billing date first, a batch a call.
+        run = self._get_or_start("cron")
+        balances = self._get_due_balances(limit=batch_size)
+        if balances:
+            Cron._commit_progress(
+                remaining=self.env["customer.balance"].search_count(
+                    self.env["customer.balance"]._get_due_domain()
+                )
+            )
+            # 2-5) Lock, bill, store the error, record: each balance committed on
+            # its own (``_commit_progress``); when the time is up, the scheduler
+            # calls again for the rest.
+            finished = run._bill_balances(
+                balances, on_progress=lambda: Cron._commit_progress(1) > 0
+            )
+            if not finished or self._get_due_balances(limit=1):
+                return
+        # 6) Nothing due is left: the notices of the invoices coming next.
+        self._send_upcoming_notices()
+        # 7) End the run: done, or failed when balances failed or wait for a retry.
+        run._finish()
+        Cron._commit_progress(0, remaining=0)
+
+    @api.model
+    def _collect_due_charges(self):
+        """Step 0 of the bill run, a hook: subscription charges due on the billing
+        date are collected here before balances are billed;
+        ``customer_balance_contract`` implements it. Must be idempotent: the
+        scheduler calls the run once per batch."""
+
+    @api.model
+    def _get_due_balances(self, limit=None):
+        """Step 1: the balances the run bills now (``customer.balance.
+        _get_due_domain``), oldest billing date first."""
+        Balance = self.env["customer.balance"]
+        return Balance.search(
+            Balance._get_due_domain(), limit=limit, order="billing_date, id"
+        )
+
+    def _bill_balances(self, balances, on_progress=None):
+        """Steps 2-5 for ``balances``, one after the other, each outcome recorded
+        on this run. ``on_progress`` is called after each balance to commit it;
+        when it returns False, the rest is left for later. Returns whether all
+        were handled."""
+        self.ensure_one()
+        due_domain = self.env["customer.balance"]._get_due_domain()
+        for balance_id in balances.ids:
+            balance = balances.browse(balance_id)
+            result = self._bill_balance(balance, due_domain)
+            if result:
+                self._record(balance, result)
+            if on_progress and not on_progress():
+                return False
+        return True
+
+    def _bill_balance(self, balance, due_domain):
+        """Steps 2-4 for one balance: lock it, bill it under a savepoint of its
+        own, store its error when it fails. Returns the ``BillResult``, or None
+        when the balance is no longer this run's (billed or locked by another
+        worker meanwhile)."""
+        try:
+            with self.env.cr.savepoint():
+                # 2) Lock it; another worker holding it or having billed it since
+                # this batch was read takes it, not us.
+                locked = balance.try_lock_for_update().filtered_domain(due_domain)
+                if not locked:
+                    return None
+                # 3) Bill it.
+                result = self._bill_locked_balance(locked)
+        except errors.SerializationFailure:
+            # Billed by another worker since this batch was read: skip it.
+            self.env.invalidate_all()
+            return None
+        except Exception as error:  # noqa: BLE001 - reported on the balance
+            # Its work is rolled back with the savepoint; the run goes on.
+            self.env.invalidate_all()
+            _logger.warning("Bill run: balance %s failed: %s", balance.id, error)
+            result = BillResult("failed", error=str(error) or type(error).__name__)
+        # 4) Store its error: the run leaves it out until someone retries.
+        if result.outcome == "failed":
+            balance._store_billing_error(result.error)
+        return result
+
+    def _bill_locked_balance(self, balance):
+        """Bill one due, locked balance as ``customer.balance._get_bill_decision``
+        decides: fail it (nothing billed, the reason kept), carry its items into
+        the next period, or bill it through the same transition as *Bill now*
+        (``_consolidate``: an invoice, a credit note, or closed when its items net
+        to zero). Returns the ``BillResult``. The unit the job queue's jobs bill
+        too."""
+        decision = balance._get_bill_decision()[balance]
+        match decision["outcome"]:
+            case "fail":
+                return BillResult("failed", error=decision["reason"])
+            case "carry":
+                return BillResult("carried", carried_to=balance._carry_over())
+            case _:
+                invoice = balance._consolidate()
+                if invoice:
+                    return BillResult("billed", invoice=invoice)
+                return BillResult("closed")
+
+    @api.model
+    def _send_upcoming_notices(self):
+        """Step 6 of the bill run, a hook: send the *upcoming invoice* notices
+        (DESIGN §5.10) once the due balances are billed."""
+
+    # === THE RUN RECORD === #
 
     @api.model
     def _get_or_start(self, trigger="cron"):
@@ -185,8 +390,8 @@ class CustomerBalanceRun(models.Model):
     @api.model
     def _is_last_run_failed(self):
         """Whether the last bill run needs someone's attention: it could not bill
-        some balances, or it has been running for more than a day (its worker
-        died and no run resumed it since)."""
+        some balances or left some waiting for a retry, or it has been running for
+        more than a day (its worker died and no run resumed it since)."""
         last = self.sudo().search([], limit=1)
         if not last:
             return False
@@ -203,14 +408,9 @@ class CustomerBalanceRun(models.Model):
             totals[invoice.currency_id] += invoice.amount_total_in_currency_signed
         return dict(totals)
 
-    def _record(self, balance, outcome, error=False):
-        """Write down what the run did with ``balance``: ``billed`` (its invoice),
-        ``closed`` (nothing to bill), ``carried`` (into the balance it was carried
-        to) or ``failed`` (with ``error``)."""
+    def _record(self, balance, result):
+        """Step 5: write down what billing ``balance`` did (a ``BillResult``)."""
         self.ensure_one()
-        carried_to = self.env["customer.balance"]
-        if outcome == "carried":
-            carried_to = carried_to.search([("carried_from_id", "=", balance.id)])[:1]
         return (
             self.env["customer.balance.run.line"]
             .sudo()
@@ -219,20 +419,21 @@ class CustomerBalanceRun(models.Model):
                     "run_id": self.id,
                     "balance_id": balance.id,
                     "company_id": balance.company_id.id,
-                    "outcome": outcome,
-                    "invoice_id": balance.invoice_id.id
-                    if outcome == "billed"
-                    else False,
-                    "carried_to_id": carried_to.id,
-                    "error": error,
+                    "outcome": result.outcome,
+                    "invoice_id": result.invoice.id if result.invoice else False,
+                    "carried_to_id": (
+                        result.carried_to.id if result.carried_to else False
+                    ),
+                    "error": result.error or False,
                 }
             )
         )
 
     def _finish(self):
-        """End the run: *failed* when some balances could not be billed, else
-        *done*. Another worker sharing the run may end it at the same moment: the
-        first one does, the other leaves it."""
+        """End the run: *failed* when some balances could not be billed or wait for
+        a retry (``waiting_balance_ids``), else *done*. Another worker sharing the
+        run may end it at the same moment: the first one does, the other leaves
+        it."""
         run = self.sudo()
         try:
             with self.env.cr.savepoint():
@@ -243,15 +444,27 @@ class CustomerBalanceRun(models.Model):
                     return
                 # Workers sharing the run recorded outcomes in their own
                 # transactions: read them from the database.
-                failed = self.env["customer.balance.run.line"].search_count(
-                    [("run_id", "=", run.id), ("outcome", "=", "failed")], limit=1
-                )
+                outcomes = self.env["customer.balance.run.line"].sudo()
+                failed = outcomes.search(
+                    [("run_id", "=", run.id), ("outcome", "=", "failed")]
+                ).balance_id
+                waiting = run._get_waiting_balances() - failed
                 run.write(
                     {
-                        "state": "failed" if failed else "done",
+                        "state": "failed" if failed or waiting else "done",
                         "date_end": fields.Datetime.now(),
+                        "waiting_balance_ids": [Command.set(waiting.ids)],
                     }
                 )
         except errors.SerializationFailure:
             self.env.invalidate_all()
             _logger.info("Bill run %s was ended by another worker", self.ids)
+
+    def _get_waiting_balances(self):
+        """Due balances the run leaves out because billing them failed before:
+        they wait for someone to retry (``action_retry_billing``)."""
+        Balance = self.env["customer.balance"].sudo()
+        return Balance.search(
+            Balance._get_due_domain(with_errors=True)
+            & Domain("billing_error", "!=", False)
+        )

@@ -24,4 +24,5 @@ from . import test_company_matching
 from . import test_partner_merge
 from . import test_invoice_sending
 from . import test_portal_links
+from . import test_backend_ux
 from . import test_pay_now

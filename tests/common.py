@@ -25,7 +25,7 @@ class CustomerBalanceTestMixin:
         record."""
         cron = self.env.ref("customer_balance.ir_cron_consolidate_due")
         if batch_size:
-            cron.code = f"model._cron_consolidate_due(batch_size={int(batch_size)})"
+            cron.code = f"model._cron_bill_run(batch_size={int(batch_size)})"
         with self.enter_registry_test_mode():
             cron.method_direct_trigger()
         return self.env["customer.balance.run"].search([], limit=1)

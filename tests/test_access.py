@@ -91,9 +91,9 @@ class TestAccess(CustomerBalanceCommon):
         payable = self.env["res.partner"].create(
             {"name": "Figma Payable", "type": "invoice", "parent_id": self.figma.id}
         )
-        self.assertTrue(payable._balance_is_billing_contact())
-        self.assertFalse(self.anna._balance_is_billing_contact())
-        self.assertFalse(self.figma._balance_is_billing_contact())
+        self.assertTrue(payable.balance_billing_company_id)
+        self.assertFalse(self.anna.balance_billing_company_id)
+        self.assertFalse(self.figma.balance_billing_company_id)
         user = new_test_user(
             self.env,
             login="figma.payable",

@@ -146,7 +146,11 @@ class TestBalanceAdmin(CustomerBalanceCommon):
             self._item(source, price) for price in (10.0, 20.0, 30.0)
         )
         wizard = self.env["customer.balance.line.move"].create(
-            {"line_ids": [Command.set((first + second).ids)], "balance_id": target.id}
+            {
+                "line_ids": [Command.set((first + second).ids)],
+                "balance_id": target.id,
+                "to_other_customer": True,
+            }
         )
         wizard.action_move()
         self.assertEqual(target.line_ids, first + second)

@@ -7,8 +7,9 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.convert import convert_file
 
 from .common import CustomerBalanceCommon
 
@@ -166,17 +167,17 @@ class TestBillRun(CustomerBalanceCommon):
         the five due balances, once each, earliest first. The three calls are one
         run record."""
         balances, items = self._june_balances(self.members)
-        BalanceModel = type(self.Balance)
-        bill = BalanceModel._bill_due_balances
+        RunModel = type(self.env["customer.balance.run"])
+        bill = RunModel._bill_balances
         batches = []
 
-        def counting_bill(records, run, on_progress=None):
+        def counting_bill(run, records, on_progress=None):
             batches.append(records.ids)
-            return bill(records, run, on_progress=on_progress)
+            return bill(run, records, on_progress=on_progress)
 
         with (
             freeze_time("2026-07-01 08:00:00"),
-            patch.object(BalanceModel, "_bill_due_balances", counting_bill),
+            patch.object(RunModel, "_bill_balances", counting_bill),
         ):
             run = self._bill_run(batch_size=2)
         self.assertEqual([len(batch) for batch in batches], [2, 2, 1])
@@ -209,7 +210,7 @@ class TestBillRun(CustomerBalanceCommon):
         with (
             freeze_time("2026-07-01 08:00:00"),
             patch.object(BalanceModel, "_consolidate", failing_consolidate),
-            mute_logger("odoo.addons.customer_balance.models.customer_balance"),
+            mute_logger("odoo.addons.customer_balance.models.customer_balance_run"),
         ):
             self._bill_run()
 
@@ -259,7 +260,8 @@ class TestBillRun(CustomerBalanceCommon):
             freeze_time("2026-07-01 08:00:00"),
             patch.object(BalanceModel, "_prepare_invoice_values", bad_values),
             mute_logger(
-                "odoo.sql_db", "odoo.addons.customer_balance.models.customer_balance"
+                "odoo.sql_db",
+                "odoo.addons.customer_balance.models.customer_balance_run",
             ),
         ):
             self._bill_run()
@@ -367,7 +369,7 @@ class TestBillRun(CustomerBalanceCommon):
         with (
             freeze_time("2026-07-01 08:00:00"),
             patch.object(BalanceModel, "_consolidate", failing_consolidate),
-            mute_logger("odoo.addons.customer_balance.models.customer_balance"),
+            mute_logger("odoo.addons.customer_balance.models.customer_balance_run"),
         ):
             run = self._bill_run()
 
@@ -429,6 +431,205 @@ class TestBillRun(CustomerBalanceCommon):
         with freeze_time("2026-06-16 11:00:00"):
             balance.invalidate_recordset(["bill_run_last_failed"])
             self.assertTrue(balance.bill_run_last_failed)
+
+    # === THE RUN ON ITS OWN MODEL === #
+
+    def test_cron_runs_the_run_model(self):
+        """The scheduled action keeps its xml id and runs the bill run of
+        ``customer.balance.run``. An update of the module (its data is noupdate)
+        rewrites what the action runs, from the model it ran on before, and keeps
+        what the administrator set: its interval and that it is off."""
+        cron = self.env.ref("customer_balance.ir_cron_consolidate_due")
+        self.assertEqual(cron.model_id.model, "customer.balance.run")
+        self.assertEqual(cron.code, "model._cron_bill_run()")
+        cron.write(
+            {
+                "model_id": self.env.ref("customer_balance.model_customer_balance").id,
+                "code": "model._cron_consolidate_due()",
+                "interval_number": 2,
+                "active": False,
+            }
+        )
+        convert_file(
+            self.env,
+            "customer_balance",
+            "data/ir_cron_data.xml",
+            {},
+            mode="update",
+            noupdate=False,
+        )
+        self.assertEqual(cron.model_id.model, "customer.balance.run")
+        self.assertEqual(cron.code, "model._cron_bill_run()")
+        self.assertEqual((cron.interval_number, cron.active), (2, False))
+
+    def test_former_entry_point_delegates(self):
+        """``customer.balance._cron_consolidate_due`` still runs the bill run."""
+        balances, items = self._june_balances(self.anna | self.lisa)
+        cron = self.env.ref("customer_balance.ir_cron_consolidate_due")
+        cron.code = "env['customer.balance']._cron_consolidate_due()"
+        with freeze_time("2026-07-01 08:00:00"), self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self._assert_billed_once(balances, items)
+        run = self.env["customer.balance.run"].search([], limit=1)
+        self.assertEqual((run.trigger, run.billed_count), ("cron", 2))
+
+    def test_steps_in_order(self):
+        """The run collects the charges due (subscriptions) before it bills, and
+        sends the upcoming-invoice notices once the due balances are billed: a
+        charge collected in step 0 is on the invoice."""
+        balances, _items = self._june_balances(self.anna)
+        RunModel = type(self.env["customer.balance.run"])
+        steps = []
+
+        def collect(run_model):
+            steps.append("collect")
+            self._item(balances, 50.0)
+
+        def notices(run_model):
+            balance = run_model.env["customer.balance"].browse(balances.id)
+            steps.append(("notices", balance.state))
+
+        with (
+            freeze_time("2026-07-01 08:00:00"),
+            patch.object(RunModel, "_collect_due_charges", collect),
+            patch.object(RunModel, "_send_upcoming_notices", notices),
+        ):
+            self._bill_run()
+        self.assertEqual(steps, ["collect", ("notices", "invoiced")])
+        self.assertEqual(balances.invoice_id.amount_untaxed, 170.0)
+
+    def test_due_domain_on_another_day(self):
+        """``on_date`` replaces the company's today: on 15 June June's balance is
+        not due, as of 1 July it is."""
+        with freeze_time("2026-06-15 10:00:00"):
+            june = self._new_item(self.anna, 10.0).balance_id
+            for day, due in ((date(2026, 6, 30), False), (date(2026, 7, 1), True)):
+                found = self.Balance.search(self.Balance._get_due_domain(on_date=day))
+                self.assertEqual(june in found, due, day)
+
+    def test_bill_decision(self):
+        """Minimum 50.00: Anna's 138.00 is billed, Lisa's 34.50 carried, Ben's
+        booking and credit close, and Member 1's balance in a company without a
+        sales journal fails with the reason. Deciding writes nothing."""
+        self.company.balance_min_amount = 50.0
+        anna = self._balance(self.anna)
+        self._item(anna, 120.0)
+        lisa = self._balance(self.lisa)
+        self._item(lisa, 30.0)
+        ben = self._balance(self.ben)
+        self._item(ben, 100.0)
+        self._item(ben, -100.0)
+        empty = self._balance(self.members[1])
+        balances = anna | lisa | ben | empty
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        decisions = balances._get_bill_decision()
+        self.env.flush_all()
+        self.assertEqual(
+            [decisions[balance]["outcome"] for balance in balances],
+            ["bill", "carry", "close", "close"],
+        )
+        self.assertIn("minimum", decisions[lisa]["reason"])
+        self.assertEqual(decisions[anna]["reason"], "")
+        self.assertLess(self.env.cr.sql_log_count - before, 5)
+
+        self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company.id)]
+        ).active = False
+        decisions = balances._get_bill_decision()
+        self.assertEqual(decisions[anna]["outcome"], "fail")
+        self.assertIn("no sales journal", decisions[anna]["reason"])
+        # Carried or closed, no invoice is made: no journal needed.
+        self.assertEqual(decisions[lisa]["outcome"], "carry")
+        self.assertEqual(decisions[ben]["outcome"], "close")
+
+    def test_blocked_balance_fails_with_its_reason(self):
+        """Without a sales journal, the run bills nothing for Anna: her balance
+        fails with the blocker's reason, kept on it; *Bill now* refuses it with
+        the same reason."""
+        balances, items = self._june_balances(self.anna)
+        self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company.id)]
+        ).active = False
+        with freeze_time("2026-07-01 08:00:00"):
+            run = self._bill_run()
+        self.assertEqual(balances.state, "open")
+        self.assertIn("no sales journal", balances.billing_error)
+        self.assertEqual(set(items.mapped("state")), {"pending"})
+        self.assertEqual((run.state, run.failed_count), ("failed", 1))
+        self.assertIn("no sales journal", run.line_ids.error)
+        with self.assertRaises(UserError):
+            balances.action_consolidate()
+
+    def test_retry_hands_the_balance_to_the_bill_run(self):
+        """Ben's due balance failed on 1 July. The run of 2 July leaves him out,
+        counts him as waiting for a retry, and ends *failed*. Retry Billing clears
+        the error, starts the bill run and says so; that run bills him."""
+        balances, _items = self._june_balances(self.anna | self.ben)
+        ben = balances.filtered(lambda balance: balance.partner_id == self.ben)
+        cron = self.env.ref("customer_balance.ir_cron_consolidate_due")
+        with freeze_time("2026-07-01 08:00:00"):
+            (balances - ben)._consolidate()
+        ben.billing_error = "Ben's invoice address has no country."
+        with freeze_time("2026-07-02 08:00:00"):
+            run = self._bill_run()
+            self.assertEqual(run.state, "failed")
+            self.assertEqual((run.billed_count, run.failed_count), (0, 0))
+            self.assertEqual(run.waiting_balance_ids, ben)
+            self.assertEqual(run.waiting_count, 1)
+            self.assertTrue(ben.bill_run_last_failed)
+
+            Trigger = self.env["ir.cron.trigger"].sudo()
+            triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+            action = ben.action_retry_billing()
+            self.assertFalse(ben.billing_error)
+            self.assertIn("within a few minutes", action["params"]["message"])
+            self.assertIn("Billing retried", self._chatter(ben))
+            self.assertEqual(
+                Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1
+            )
+            second = self._bill_run()
+        self.assertEqual(ben.state, "invoiced")
+        self.assertEqual((second.state, second.billed_count), ("done", 1))
+        self.assertFalse(second.waiting_balance_ids)
+
+    def test_retry_of_a_balance_not_due_says_when(self):
+        """A balance not due yet whose error is cleared is billed on its billing
+        date: Retry says so, and starts nothing."""
+        with freeze_time("2026-06-15 10:00:00"):
+            june = self._new_item(self.anna, 10.0).balance_id
+            june.billing_error = "Something went wrong."
+            action = june.action_retry_billing()
+        self.assertIn("07/01/2026", action["params"]["message"])
+        self.assertFalse(june.billing_error)
+        self.assertEqual(june.state, "open")
+
+    def test_run_now(self):
+        """A billing user runs the bill run now: the due balances are billed in a
+        run record of its own (*Manual*), which the action opens."""
+        balances, items = self._june_balances(self.anna | self.lisa)
+        clerk = new_test_user(
+            self.env,
+            login="bill.runner",
+            groups="account.group_account_invoice",
+        )
+        with freeze_time("2026-07-01 08:00:00"):
+            action = self.env["customer.balance.run"].with_user(clerk).action_run_now()
+        run = self.env["customer.balance.run"].browse(action["res_id"])
+        self.assertEqual(action["res_model"], "customer.balance.run")
+        self.assertEqual(
+            (run.trigger, run.state, run.billed_count), ("manual", "done", 2)
+        )
+        self._assert_billed_once(balances, items)
+        self.assertEqual(run.invoice_ids, self._invoices_of(balances))
+
+    def test_run_now_needs_a_billing_user(self):
+        """An employee who does not bill cannot run the bill run."""
+        employee = new_test_user(
+            self.env, login="plain.employee", groups="base.group_user"
+        )
+        with self.assertRaises(UserError):
+            self.env["customer.balance.run"].with_user(employee).action_run_now()
 
     # === SCALE === #
 

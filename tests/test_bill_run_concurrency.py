@@ -115,16 +115,16 @@ class TestBillRunConcurrency(BaseCase):
         """Two workers start the bill run at the same moment; billing is slowed down
         so that they overlap. Each balance gets exactly one consolidated invoice and
         each item is invoiced once."""
-        Balance = Registry(get_db_name())["customer.balance"]
-        original = Balance._bill_due
+        Run = Registry(get_db_name())["customer.balance.run"]
+        original = Run._bill_locked_balance
         start = threading.Barrier(2)
         errors = []
         billed_by = {}
 
-        def slow_bill_due(balance):
+        def slow_bill_due(run, balance):
             time.sleep(0.2)
             billed_by.setdefault(balance.id, []).append(threading.current_thread().name)
-            return original(balance)
+            return original(run, balance)
 
         def worker():
             try:
@@ -136,7 +136,7 @@ class TestBillRunConcurrency(BaseCase):
             except Exception as error:  # noqa: BLE001 - reported by the test
                 errors.append(error)
 
-        with patch.object(Balance, "_bill_due", slow_bill_due):
+        with patch.object(Run, "_bill_locked_balance", slow_bill_due):
             threads = [
                 threading.Thread(target=worker, name=f"worker-{n}") for n in range(2)
             ]

@@ -282,6 +282,21 @@ class TestItemLifecycle(CustomerBalanceCommon):
         self.assertEqual(other.state, "pending")
 
     @freeze_time("2026-06-20 10:00:00")
+    def test_balance_cannot_be_duplicated(self):
+        """Balances come from assignment only: Duplicate is not offered on the form
+        and ``copy`` is refused, so no stray open balance of a billed period
+        exists for a cancelled invoice to fill."""
+        balance = self._balance(self.anna)
+        self._item(balance, 100.0)
+        with self.assertRaises(UserError):
+            balance.with_user(self.billing_user).copy()
+        self.assertEqual(
+            self.Balance.search_count([("partner_id", "=", self.anna.id)]), 1
+        )
+        arch = self.Balance.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('duplicate="0"', arch)
+
+    @freeze_time("2026-06-20 10:00:00")
     def test_balance_identity_and_totals_cannot_be_written(self):
         """A billing user writes, as an RPC call could, the total, the currency, the
         customer or the billing date of Anna's open balance: all refused, the balance
@@ -307,7 +322,7 @@ class TestItemLifecycle(CustomerBalanceCommon):
             (balance.partner_id, balance.currency_id), (self.anna, self.currency)
         )
         self.assertEqual(
-            balance._compute_totals(balance._get_document_lines())[
+            balance._get_tax_totals(balance._get_document_lines())[
                 "total_amount_currency"
             ],
             total,

@@ -63,6 +63,7 @@ class TestManualSources(CustomerBalanceCommon):
         already = self._item(target, 5.0, name="Coffee")
 
         with self._move_form(desk + room) as form:
+            form.to_other_customer = True
             form.balance_id = target
         form.record.action_move()
 
@@ -100,6 +101,7 @@ class TestManualSources(CustomerBalanceCommon):
         july_item = self._item(july, 8.0, name="July desk")
 
         with self._move_form(june_item + july_item) as form:
+            form.to_other_customer = True
             form.balance_id = target
         form.record.action_move()
 
@@ -164,6 +166,7 @@ class TestManualSources(CustomerBalanceCommon):
             {
                 "line_ids": [Command.set((invoiced + pending).ids)],
                 "balance_id": target.id,
+                "to_other_customer": True,
             }
         )
         with self.assertRaisesRegex(UserError, "Only pending items"):
@@ -183,7 +186,11 @@ class TestManualSources(CustomerBalanceCommon):
         target = self._balance(self.ben)
         there = self._item(target, 5.0, name="Coffee")
         wizard = self.env["customer.balance.line.move"].create(
-            {"line_ids": [Command.set(there.ids)], "balance_id": target.id}
+            {
+                "line_ids": [Command.set(there.ids)],
+                "balance_id": target.id,
+                "to_other_customer": True,
+            }
         )
         with self.assertRaisesRegex(UserError, f"already on {target.name}"):
             wizard.action_move()
@@ -212,6 +219,7 @@ class TestManualSources(CustomerBalanceCommon):
         self.assertEqual((source.state, target.state), ("open", "open"))
 
         with self._move_form(mover) as form:
+            form.to_other_customer = True
             form.balance_id = target
         form.record.action_move()
         self.assertEqual(target.state, "open")

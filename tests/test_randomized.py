@@ -248,7 +248,11 @@ class TestRandomized(CustomerBalanceCommon):
             return False
         target = rng.choice(targets)
         self.env["customer.balance.line.move"].create(
-            {"line_ids": [Command.set(items.ids)], "balance_id": target.id}
+            {
+                "line_ids": [Command.set(items.ids)],
+                "balance_id": target.id,
+                "to_other_customer": True,
+            }
         ).action_move()
         self.assertEqual(items.balance_id, target)
         return self.Item

@@ -19,17 +19,6 @@ class CustomerBalance(models.Model):
 
     # === BUSINESS METHODS === #
 
-    @api.model
-    def _cron_consolidate_due(self, batch_size=100):
-        """Override of `customer_balance`: with the job queue, the daily bill run
-        bills nothing itself. It hands the due balances to jobs of a few balances
-        each (``_enqueue_bill_run``), which the queue's workers, on every server
-        sharing the database, bill in parallel."""
-        if not self._use_job_queue():
-            return super()._cron_consolidate_due(batch_size=batch_size)
-        balances = self.search(self._get_due_domain(), order="billing_date, id")
-        balances._enqueue_bill_run()
-
     def _trigger_bill_run(self):
         """Override of `customer_balance`: a balance that reached the billing
         threshold is billed by a job of its own (with its own run record) rather
@@ -111,16 +100,17 @@ class CustomerBalance(models.Model):
         return run
 
     def _bill_due_job(self, run=None):
-        """Job: bill these balances exactly as the scheduled bill run does, each
-        still due once locked, each in its own committed transaction, a failing one
-        rolled back on its own with its error stored, the others going on; the
-        outcomes are recorded on ``run`` (a run of its own when none is given). A
-        retried job skips the balances it billed before it failed."""
+        """Job: bill these balances exactly as the scheduled bill run does
+        (``customer.balance.run._bill_balances``: each still due once locked, each
+        billed by the run's unit ``_bill_locked_balance`` and committed on its own,
+        a failing one rolled back alone with its error stored, the others going
+        on); the outcomes are recorded on ``run`` (a run of its own when none is
+        given). A retried job skips the balances it billed before it failed."""
         own_run = not run
         run = run or self.env["customer.balance.run"].sudo().create(
             {"trigger": "queue"}
         )
-        self._bill_due_balances(run, on_progress=self._commit_billed_balance)
+        run._bill_balances(self, on_progress=self._commit_billed_balance)
         if own_run:
             run._finish()
         return self.env._("%s balances handled", len(self))
