@@ -283,7 +283,8 @@ class CustomerBalancePortal(portal.CustomerPortal):
                 invoice = balance_sudo._pay_now()
         except LockError:
             return request.redirect(self._with_query(page_url, "pay_error=busy"))
-        except UserError:
+        except UserError as error:
+            balance_sudo._log_pay_now_failure(error)
             return request.redirect(self._with_query(page_url, "pay_error=1"))
         if not invoice:
             return request.redirect(self._with_query(page_url, "pay_error=1"))

@@ -138,3 +138,15 @@ class CustomerBalance(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return self._get_pay_now_invoice()
+
+    def _log_pay_now_failure(self, error):
+        """Tell the accountants on the chatter why Pay now could not bill this
+        balance: the member is only told that the payment could not start.
+        Reasons she is shown (nothing to pay) are no failure."""
+        self.ensure_one()
+        if self._get_pay_now_blocker():
+            return
+        self.message_post(
+            body=self.env._("Pay now could not bill this balance: %s", error.args[0]),
+            subtype_xmlid="mail.mt_note",
+        )

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, http
-from odoo.exceptions import LockError
+from odoo.exceptions import LockError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import date_utils
 
@@ -212,6 +212,24 @@ class TestPayNow(HttpCase):
         self._assert_nothing_billed(self.balance)
         page = self.url_open(response.headers["Location"])
         self.assertIn("being billed right now", page.text)
+
+    def test_billing_failure_bills_nothing_and_tells_the_accountant(self):
+        """When billing fails (an account missing, say), Pay now leaves nothing
+        billed, tells the visitor the payment could not start, and says why on
+        the balance's chatter for the accountants."""
+        with patch.object(
+            type(self.env["customer.balance"]),
+            "_consolidate",
+            side_effect=UserError("No income account for Desk day"),
+            autospec=True,
+        ):
+            response = self._pay(self.balance, "pay.carla")
+        self.assertIn("pay_error=1", response.headers["Location"])
+        self._assert_nothing_billed(self.balance)
+        self.assertIn("No income account for Desk day", self._chatter(self.balance))
+        page = self.url_open(response.headers["Location"])
+        self.assertIn("could not be started", page.text)
+        self.assertNotIn("No income account", page.text)
 
     def test_invoiced_unpaid_balance_goes_to_the_same_page(self):
         """A balance the bill run billed and posted, not paid yet, still offers
