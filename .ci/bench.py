@@ -321,15 +321,15 @@ def run_worker(args):
     cr.execute("SELECT pg_advisory_unlock(4242)")
     cr.commit()
     # Which worker billed how many balances.
-    BalanceModel = type(Balance)
-    bill_due = BalanceModel._bill_due
+    RunModel = type(env["customer.balance.run"])
+    bill_locked = RunModel._bill_locked_balance
     billed = []
 
-    def counting_bill_due(balance):
+    def counting_bill_locked(run, balance):
         billed.append(balance.id)
-        return bill_due(balance)
+        return bill_locked(run, balance)
 
-    BalanceModel._bill_due = counting_bill_due
+    RunModel._bill_locked_balance = counting_bill_locked
     print("READY", flush=True)
     sys.stdin.readline()
     started = time.time()

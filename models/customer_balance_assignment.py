@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from psycopg2 import errors
 
 from odoo import _, api, models
+from odoo.exceptions import ConcurrencyError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -281,7 +282,9 @@ class CustomerBalance(models.Model):
         except errors.UniqueViolation as error:
             if "one_open_balance_per_period" not in str(error):
                 raise
-            raise errors.SerializationFailure(
+            # Odoo's request retry handles ConcurrencyError; a hand-made
+            # psycopg2 error has no pgcode and would end in an error page.
+            raise ConcurrencyError(
                 "customer balance created concurrently, retrying"
             ) from error
         return balances

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from psycopg2 import errors
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, UserError
 from odoo.fields import Domain
 from odoo.tools import format_amount, format_datetime
 
@@ -281,6 +281,14 @@ class CustomerBalanceRun(models.Model):
                 balances, on_progress=lambda: Cron._commit_progress(1) > 0
             )
             if not finished or self._get_due_balances(limit=1):
+                # Balances are left (time is up, or some were skipped on a
+                # conflict): say so, so that the scheduler calls the run again
+                # instead of counting it as fully done.
+                Cron._commit_progress(
+                    remaining=self.env["customer.balance"].search_count(
+                        self.env["customer.balance"]._get_due_domain()
+                    )
+                )
                 return
         # 6) Nothing due is left: the notices of the invoices coming next.
         self._send_upcoming_notices()
@@ -334,8 +342,10 @@ class CustomerBalanceRun(models.Model):
                     return None
                 # 3) Bill it.
                 result = self._bill_locked_balance(locked)
-        except errors.SerializationFailure:
-            # Billed by another worker since this batch was read: skip it.
+        except (errors.SerializationFailure, ConcurrencyError):
+            # Billed by another worker since this batch was read, or its items
+            # changed by a request meanwhile: skip it for now; it stays due and
+            # the scheduler is called again for it (step 1's remaining count).
             self.env.invalidate_all()
             return None
         except Exception as error:  # noqa: BLE001 - reported on the balance
