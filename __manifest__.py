@@ -37,6 +37,7 @@
         "reports/report_invoice.xml",
         "views/customer_balance_subscription_templates.xml",
         "wizards/customer_balance_run_preview_views.xml",
+        "views/customer_balance_notice_views.xml",
     ],
     "demo": ["demo/customer_balance_demo.xml"],
     "post_init_hook": "post_init_hook",

@@ -64,8 +64,12 @@ class CustomerBalance(models.Model):
         """``(balance, reason)`` for each balance with a pending item whose product
         gives no income account while the sales journal the invoice is created
         in has no default account: the invoice line would have no account."""
+        # The company's income account ends the product's chain: only a company
+        # without one can have a product without (no query for the others).
         journal_accounts = {}
-        for company in self.company_id:
+        for company in self.company_id.filtered(
+            lambda company: not company.income_account_id
+        ):
             journal = (
                 self.env["account.journal"]
                 .sudo()
@@ -78,8 +82,8 @@ class CustomerBalance(models.Model):
                 )
             )
             journal_accounts[company] = journal.default_account_id
-        companies = self.company_id.filtered(
-            lambda company: not journal_accounts[company]
+        companies = self.env["res.company"].union(
+            *(company for company, account in journal_accounts.items() if not account)
         )
         if not companies:
             return

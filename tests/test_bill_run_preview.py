@@ -8,6 +8,7 @@ from odoo.tools import mute_logger
 
 from .common import CustomerBalanceCommon
 
+RUN_LOGGER = "odoo.addons.customer_balance.models.customer_balance_run"
 # What the run record calls each outcome of the preview.
 RUN_OUTCOME = {
     "bill": "billed",
@@ -122,9 +123,7 @@ class TestBillRunPreview(CustomerBalanceCommon):
                 (1, 1, 2, 1),
             )
 
-            with mute_logger(
-                "odoo.addons.customer_balance.models.customer_balance_run"
-            ):
+            with mute_logger(RUN_LOGGER):
                 run = self._bill_run()
 
         done = {line.balance_id: line for line in run.line_ids}
@@ -246,9 +245,7 @@ class TestBillRunPreview(CustomerBalanceCommon):
             line = self._preview(date(2026, 7, 1)).line_ids
             self.assertEqual(line.outcome, "fail")
             self.assertIn("Unaccounted room", line.reason)
-            with mute_logger(
-                "odoo.addons.customer_balance.models.customer_balance_run"
-            ):
+            with mute_logger(RUN_LOGGER):
                 run = self._bill_run()
         self.assertEqual(run.line_ids.outcome, "failed")
         self.assertEqual(run.line_ids.error, line.reason)

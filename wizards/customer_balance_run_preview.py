@@ -141,9 +141,8 @@ class CustomerBalanceRunPreview(models.TransientModel):
         """The balances the bill run takes on the chosen day (its own selection),
         in the companies the user works in."""
         self.ensure_one()
-        return self.env["customer.balance"]._get_due_domain(on_date=self.date) & Domain(
-            "company_id", "in", self.env.companies.ids
-        )
+        due = self.env["customer.balance"]._get_due_domain(on_date=self.date)
+        return due & Domain("company_id", "in", self.env.companies.ids)
 
     def _prepare_line_values(self, balance, decision, notes):
         """Values of the preview line of ``balance``, given the bill run's
