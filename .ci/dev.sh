@@ -629,6 +629,12 @@ cmd_test() {
 uninstall_check() {  # uninstall_check DB
     local db=$1 name log="$DEV/uninstall-$1.log" state
     for name in $(integration_addons | tr , ' ') "$MODULE"; do
+        state=$(psql -X -d "$db" -tAc "select state from ir_module_module where name='$name'")
+        if [ "$state" = uninstalled ]; then
+            # Uninstalled with an addon it depends on (a glue addon of two others).
+            echo "$name state after uninstall: $state (with its dependency)"
+            continue
+        fi
         : > "$log"
         click_odoo uninstall -d "$db" -m "$name" --log-level=info --logfile="$log" \
             || { tail -n 40 "$log" >&2; die "uninstalling $name failed (log: $log)"; }

@@ -531,7 +531,8 @@ class TestBillRun(CustomerBalanceCommon):
         )
         self.assertIn("minimum", decisions[lisa]["reason"])
         self.assertEqual(decisions[anna]["reason"], "")
-        self.assertLess(self.env.cr.sql_log_count - before, 5)
+        # A fixed number of queries for the whole set, the blockers included.
+        self.assertLess(self.env.cr.sql_log_count - before, 8)
 
         self.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", self.company.id)]
