@@ -458,6 +458,7 @@ def run_preview(env, args):
     started = time.perf_counter()
     queries_before = env.cr.sql_log_count
     wizard = env[PREVIEW_MODEL].create({"date": env.company._balance_today()})
+    wizard.action_compute()  # the wizard's *Preview* button
     lines = wizard.line_ids
     lines.read()
     env.flush_all()
