@@ -200,11 +200,10 @@ class CustomerBalance(models.Model):
     @api.depends(
         "state",
         "line_ids.state",
-        "line_ids.price_unit",
-        "line_ids.quantity",
-        "line_ids.discount",
-        "line_ids.tax_ids",
-        "line_ids.currency_id",
+        "line_ids.raw_price_subtotal",
+        "line_ids.raw_tax_amounts",
+        "line_ids.has_price_excluded_tax",
+        "line_ids.price_subtotal",
         "line_ids.invoice_id",
         "currency_id",
         # Not the invoice's amounts: a dependency on them costs queries per
@@ -215,10 +214,14 @@ class CustomerBalance(models.Model):
     )
     def _compute_amounts(self):
         """Totals of the balance's documents (``_get_document_lines``). Open: the
-        pending items, computed over the whole set at once by the tax engine, as
-        the consolidated invoice will compute them (so that rounding globally gives
-        the same cents as the invoice). Invoiced: what the consolidated invoice
-        billed, signed as the items are (a credit note is negative)."""
+        pending items, as the consolidated invoice will compute them (rounding
+        globally gives the same cents as the invoice), summed in the database
+        (``_get_pending_totals``): adding an item never reads the others.
+        Invoiced: what the consolidated invoice billed, signed as the items are
+        (a credit note is negative)."""
+        pending = self.filtered(
+            lambda balance: not (balance.state == "invoiced" and balance.invoice_id)
+        )._get_pending_totals()
         for balance in self:
             invoice = balance.invoice_id
             if balance.state == "invoiced" and invoice:
@@ -227,15 +230,16 @@ class CustomerBalance(models.Model):
                 balance.amount_tax = sign * invoice.amount_tax
                 balance.amount_total = sign * invoice.amount_total
                 continue
-            totals = balance._get_tax_totals(balance._get_document_lines())
-            balance.amount_untaxed = totals["base_amount_currency"]
-            balance.amount_tax = totals["tax_amount_currency"]
-            balance.amount_total = totals["total_amount_currency"]
+            untaxed, tax, total = pending[balance]
+            balance.amount_untaxed = untaxed
+            balance.amount_tax = tax
+            balance.amount_total = total
 
     @api.depends("state", "invoice_id", "line_ids.state", "line_ids.invoice_id")
     def _compute_item_count(self):
+        counts = self._get_document_line_counts()
         for balance in self:
-            balance.item_count = len(balance._get_document_lines())
+            balance.item_count = counts[balance]
 
     @api.depends("name", "partner_id", "period_type", "period_start")
     def _compute_display_name(self):

@@ -171,6 +171,29 @@ class CustomerBalanceLine(models.Model):
     price_total = fields.Monetary(
         string="Total", compute="_compute_amounts", store=True
     )
+    # What the balance's totals are summed from in the database, so that adding an
+    # item costs the same on a balance of ten items as on one of thousands
+    # (``customer.balance._compute_amounts``): the tax engine's amounts of the
+    # item under the company's rounding method, before any rounding when taxes
+    # are rounded globally.
+    raw_price_subtotal = fields.Float(
+        string="Untaxed Amount before Rounding",
+        compute="_compute_raw_amounts",
+        store=True,
+    )
+    raw_tax_amounts = fields.Json(
+        string="Tax Amounts before Rounding",
+        compute="_compute_raw_amounts",
+        store=True,
+        help="Per tax (its id, suffixed with -rc for the reverse charge part): "
+        "the tax amount of the item before rounding.",
+    )
+    has_price_excluded_tax = fields.Boolean(
+        compute="_compute_raw_amounts",
+        store=True,
+        help="A tax of the item comes on top of the price: the balance rounds its "
+        "untaxed amount, not its total, as the invoice does.",
+    )
 
     _invoiced_once = models.UniqueIndex(
         "(invoice_line_id) WHERE invoice_line_id IS NOT NULL",
@@ -197,6 +220,36 @@ class CustomerBalanceLine(models.Model):
             AccountTax._round_base_lines_tax_details([base_line], line.company_id)
             line.price_subtotal = base_line["tax_details"]["total_excluded_currency"]
             line.price_total = base_line["tax_details"]["total_included_currency"]
+
+    @api.depends(
+        "quantity",
+        "price_unit",
+        "discount",
+        "tax_ids",
+        "currency_id",
+        "product_id",
+        "product_uom_id",
+        "company_id.tax_calculation_rounding_method",
+    )
+    def _compute_raw_amounts(self):
+        """The item's amounts as the tax engine computes them before the rounding
+        of the document (``account.tax._round_base_lines_tax_details``): what the
+        balance sums per tax and rounds once, as the invoice of its items does."""
+        AccountTax = self.env["account.tax"]
+        for line in self:
+            base_line = line._prepare_base_line_for_taxes_computation()
+            AccountTax._add_tax_details_in_base_line(base_line, line.company_id)
+            details = base_line["tax_details"]
+            taxes = defaultdict(float)
+            for tax_data in details["taxes_data"]:
+                taxes[line._get_raw_tax_key(tax_data)] += tax_data[
+                    "raw_tax_amount_currency"
+                ]
+            line.raw_price_subtotal = details["raw_total_excluded_currency"]
+            line.raw_tax_amounts = dict(taxes) or False
+            line.has_price_excluded_tax = any(
+                not tax_data["price_include"] for tax_data in details["taxes_data"]
+            )
 
     # === CONSTRAINT METHODS === #
 
@@ -547,6 +600,14 @@ class CustomerBalanceLine(models.Model):
             f"{line.name} ({format_amount(env, line.price_subtotal, line.currency_id)})"
             for line in self
         )
+
+    @api.model
+    def _get_raw_tax_key(self, tax_data):
+        """The key of ``tax_data`` (a tax of the engine's tax details) in
+        ``raw_tax_amounts``: the invoice rounds the sum of each tax, its reverse
+        charge part apart (``account.tax._round_tax_details_tax_amounts``)."""
+        key = str(tax_data["tax"].id)
+        return f"{key}-rc" if tax_data["is_reverse_charge"] else key
 
     def _prepare_base_line_for_taxes_computation(self, **kwargs):
         """The item as a base line of Odoo's tax engine."""
