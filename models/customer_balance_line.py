@@ -43,6 +43,11 @@ ORDER_SYNC = object()
 # The assignment updates the rows of the balances it fills once, for all items.
 NO_TOUCH_KEY = "customer_balance_no_touch"
 NO_TOUCH = object()
+# Items of orders being confirmed (``sale.order._balance_create_items``): the
+# confirmation asked the eligibility rule for their orders, and notifies the
+# billing threshold once for all the balances it fills.
+CONFIRMATION_KEY = "customer_balance_confirmation"
+CONFIRMATION = object()
 
 
 class CustomerBalanceLine(models.Model):
@@ -312,7 +317,8 @@ class CustomerBalanceLine(models.Model):
         direct.balance_id._touch_for_items()
         # The assignment notifies the balances it fills of the threshold itself.
         (lines - direct)._assign_balance()
-        direct.balance_id._notify_threshold_reached()
+        if not lines._in_confirmation():
+            direct.balance_id._notify_threshold_reached()
         return lines
 
     def write(self, vals):
@@ -340,6 +346,7 @@ class CustomerBalanceLine(models.Model):
         if (
             not reassign
             and not assigning
+            and not self._in_confirmation()
             and (AMOUNT_FIELDS.intersection(vals) or "balance_id" in vals)
         ):
             self.balance_id._notify_threshold_reached()
@@ -442,6 +449,11 @@ class CustomerBalanceLine(models.Model):
 
     def _in_transition(self):
         return self.env.context.get(TRANSITION_KEY) is TRANSITION
+
+    def _in_confirmation(self):
+        """Whether these items are written by the confirmation of their orders,
+        which checked the orders' eligibility and notifies the threshold."""
+        return self.env.context.get(CONFIRMATION_KEY) is CONFIRMATION
 
     def _as_transition(self):
         """These items, allowed to change their state and invoice line."""
@@ -676,17 +688,8 @@ class CustomerBalanceLine(models.Model):
         lines = self.filtered(lambda line: line.state == "pending")
         if not lines:
             return
-        # One check per contact, company and order, not per item.
-        representatives = {
-            (line.partner_id, line.company_id, line.sale_line_id.order_id): line
-            for line in lines
-        }
-        reasons = {
-            line._get_balance_ineligibility_reason()
-            for line in representatives.values()
-        } - {False}
-        if reasons:
-            raise ValidationError("\n".join(sorted(reasons)))
+        if not self._in_confirmation():
+            lines._check_balance_eligibility()
         targets = self.env["customer.balance"]._get_or_create_for(lines)
         by_balance = defaultdict(lambda: self.browse())
         for line, balance in targets.items():
@@ -696,4 +699,20 @@ class CustomerBalanceLine(models.Model):
             balance_lines.with_context(**{NO_TOUCH_KEY: NO_TOUCH}).balance_id = balance
         balances = self.env["customer.balance"].union(*targets.values())
         balances._touch_for_items()
-        balances._notify_threshold_reached()
+        if not self._in_confirmation():
+            balances._notify_threshold_reached()
+
+    def _check_balance_eligibility(self):
+        """Refuse, with the reasons, items that cannot go on a customer balance
+        (``_get_balance_ineligibility_reason``): one check per contact, company
+        and order, not per item."""
+        representatives = {
+            (line.partner_id, line.company_id, line.sale_line_id.order_id): line
+            for line in self
+        }
+        reasons = {
+            line._get_balance_ineligibility_reason()
+            for line in representatives.values()
+        } - {False}
+        if reasons:
+            raise ValidationError("\n".join(sorted(reasons)))

@@ -2,6 +2,8 @@
 from odoo import _, api, fields, models
 from odoo.tools import format_date
 
+from .customer_balance_line import CONFIRMATION, CONFIRMATION_KEY
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -226,15 +228,20 @@ class SaleOrder(models.Model):
                 quantity = line._balance_target_qty()
                 if line.product_uom_id.compare(quantity, 0.0) > 0:
                     to_create.append(line._prepare_balance_line_values(quantity))
-        resync.sudo()._balance_sync_items()
+        # The orders are eligible (asked above): their items are not asked again,
+        # and the threshold is notified once, for every balance they fill.
+        confirming = {CONFIRMATION_KEY: CONFIRMATION}
+        resync.sudo().with_context(**confirming)._balance_sync_items()
+        items = self.env["customer.balance.line"]
         if to_create:
             # Confirmation may run as the customer (portal, shop): the items are
             # the company's records.
-            items = self.env["customer.balance.line"].sudo().create(to_create)
-            for order in items.sale_line_id.order_id:
-                order.message_post(
-                    body=order._get_balance_summary(order.balance_line_ids)
-                )
+            items = items.sudo().with_context(**confirming).create(to_create)
+        (resync.sudo().balance_line_ids | items).filtered(
+            lambda item: item.state == "pending"
+        ).balance_id.sudo()._notify_threshold_reached()
+        for order in items.sale_line_id.order_id:
+            order.message_post(body=order._get_balance_summary(order.balance_line_ids))
 
     def _get_balance_status(self, items):
         """Where this order's balance ``items`` stand: pending (or scheduled) while

@@ -303,8 +303,11 @@ class SaleOrderLine(models.Model):
         balance any more (the customer stopped using balances, the feature was
         turned off): their order says so, for the accountant to credit the
         billed invoice by hand, instead of refusing the change of the booking.
-        One check per order."""
+        One check per order; none while the orders are confirmed (their
+        confirmation asked the rule)."""
         Item = self.env["customer.balance.line"]
+        if Item._in_confirmation():
+            return []
         refused = []
         reasons = {}
         for values in values_list:
