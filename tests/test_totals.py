@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import random
+
 from freezegun import freeze_time
 
 from odoo import Command
@@ -358,4 +360,123 @@ class TestTotals(CustomerBalanceCommon):
         self.assertAlmostEqual(balance.amount_total, before - third_total, places=2)
         self.assertAlmostEqual(
             balance.amount_total, first.price_total + second.price_total, places=2
+        )
+
+    def _assert_engine_totals(self, balance):
+        """The balance's stored totals are what the tax engine computes over all
+        its pending items at once, to the cent."""
+        pending = balance.line_ids.filtered(lambda line: line.state == "pending")
+        totals = balance._get_tax_totals(pending)
+        expected = (
+            totals["base_amount_currency"],
+            totals["tax_amount_currency"],
+            totals["total_amount_currency"],
+        )
+        for field, amount in zip(
+            ("amount_untaxed", "amount_tax", "amount_total"), expected, strict=True
+        ):
+            self.assertFalse(
+                self.currency.compare_amounts(balance[field], amount),
+                f"{field} of {balance.name}: {balance[field]} != {amount}",
+            )
+        self.assertEqual(balance.item_count, len(pending))
+
+    def test_many_items_totals_are_the_invoices(self):
+        """Hundreds of random items (taxes on top of the price and included, two
+        taxes on one item, both kinds on one item, no tax, discounts, fractional
+        quantities, credits), added a few at a time, edited and deleted: after
+        each step the balance's totals are the tax engine's over all its items,
+        and its consolidated invoice, posted, carries them, under both rounding
+        methods; once with price-included taxes only (the invoice then rounds
+        the total, not the untaxed amount)."""
+        rng = random.Random(2026)
+        all_taxes = [
+            self.tax_21,
+            self.tax_6,
+            self.tax_21_incl,
+            self.tax_6_incl,
+            self.tax_21 + self.tax_6,
+            self.tax_21_incl + self.tax_6,
+            self.tax_21_incl + self.tax_6_incl,
+            self.env["account.tax"],
+        ]
+        included_taxes = [self.tax_21_incl, self.tax_6_incl, self.env["account.tax"]]
+        partners = iter(
+            self.env["res.partner"].create(
+                [{"name": f"Big member {index}"} for index in range(4)]
+            )
+        )
+
+        def specs(count, taxes):
+            return [
+                (
+                    round(rng.uniform(-40.0, 99.99), 2),
+                    rng.choice([1, 2, 3, 0.5, 1.25, 7]),
+                    rng.choice([0.0, 0.0, 5.0, 12.5, 33.0]),
+                    rng.choice(taxes),
+                )
+                for _index in range(count)
+            ]
+
+        for method in ("round_per_line", "round_globally"):
+            for kind, taxes in (("all", all_taxes), ("included", included_taxes)):
+                with self.subTest(method=method, kind=kind):
+                    self.company.tax_calculation_rounding_method = method
+                    balance = self._balance(next(partners))
+                    items = self.env["customer.balance.line"]
+                    for _step in range(6):
+                        items |= self._items(balance, specs(40, taxes))
+                        self._assert_engine_totals(balance)
+                    for item in items[:15]:
+                        item.write(
+                            {
+                                "price_unit": round(rng.uniform(0.01, 50.0), 2),
+                                "quantity": rng.choice([1, 2, 0.25]),
+                            }
+                        )
+                    self._assert_engine_totals(balance)
+                    items[15:30].unlink()
+                    self._assert_engine_totals(balance)
+                    shown = self._shown(balance)
+                    balance.action_consolidate()
+                    invoice = balance.invoice_id
+                    self._assert_invoice_matches(invoice, shown)
+                    invoice.action_post()
+                    self._assert_invoice_matches(invoice, shown)
+                    self._assert_totals(balance, *shown)
+
+    def test_unrounded_amounts_netting_to_zero(self):
+        """Rounded globally, items whose unrounded untaxed amounts sum to exactly
+        zero (two halves of 0.01 and a credit of 0.01) keep each item's rounded
+        amount, as the engine does: 0.01 untaxed, as the invoice says."""
+        self.company.tax_calculation_rounding_method = "round_globally"
+        balance = self._balance(self.anna)
+        self._items(
+            balance,
+            [
+                (0.01, 0.5, 0.0, self.tax_21),
+                (0.01, 0.5, 0.0, self.tax_21),
+                (-0.01, 1, 0.0, self.tax_21),
+                (10.0, 1, 0.0, self.env["account.tax"]),
+                (-10.0, 1, 0.0, self.env["account.tax"]),
+            ],
+        )
+        self._assert_engine_totals(balance)
+        shown = self._shown(balance)
+        self.assertAlmostEqual(shown[0], 0.01, places=2)
+        balance.action_consolidate()
+        self._assert_invoice_matches(balance.invoice_id, shown)
+
+    def test_switching_the_rounding_method_recomputes_open_totals(self):
+        """Switching the company to rounding globally changes the open balance's
+        totals to the invoice's under the new method (0.63 -> 0.64 of tax)."""
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        balance = self._balance(self.anna)
+        self._items(balance, [(1.02, 1, 0.0, self.tax_21)] * 3)
+        self._assert_totals(balance, 3.06, 0.63, 3.69)
+        self.company.tax_calculation_rounding_method = "round_globally"
+        self._assert_totals(balance, 3.06, 0.64, 3.70)
+        self._assert_engine_totals(balance)
+        self._assert_invoice_matches(
+            self._invoice_now(balance.line_ids), (3.06, 0.64, 3.70)
         )
