@@ -180,7 +180,9 @@ class CustomerBalanceLine(models.Model):
     # item costs the same on a balance of ten items as on one of thousands
     # (``customer.balance._compute_amounts``): the tax engine's amounts of the
     # item under the company's rounding method, before any rounding when taxes
-    # are rounded globally.
+    # are rounded globally. The tax amounts are per tax (its id, with "-rc" for
+    # a reverse charge part); with a tax on top of the price, the balance rounds
+    # its untaxed amount, else its total, as the invoice does.
     raw_price_subtotal = fields.Float(
         string="Untaxed Amount before Rounding",
         compute="_compute_raw_amounts",
@@ -190,14 +192,11 @@ class CustomerBalanceLine(models.Model):
         string="Tax Amounts before Rounding",
         compute="_compute_raw_amounts",
         store=True,
-        help="Per tax (its id, suffixed with -rc for the reverse charge part): "
-        "the tax amount of the item before rounding.",
     )
     has_price_excluded_tax = fields.Boolean(
+        string="Tax on Top of the Price",
         compute="_compute_raw_amounts",
         store=True,
-        help="A tax of the item comes on top of the price: the balance rounds its "
-        "untaxed amount, not its total, as the invoice does.",
     )
 
     _invoiced_once = models.UniqueIndex(
