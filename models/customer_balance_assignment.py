@@ -25,9 +25,9 @@ class CustomerBalance(models.Model):
         precompute=True,
         index=True,
         copy=False,
-        help="The values of the grouping fields (``_get_grouping_fields``) that "
-        "items share with their balance, as one value: one open balance per key "
-        "and period.",
+        help="What the balance's items share with it (customer, company, currency "
+        "and what other modules add), as one value: one open balance per key and "
+        "period.",
     )
 
     # Reopening a balance and merging contacts ask for the balance of a key and a

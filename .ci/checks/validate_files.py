@@ -117,6 +117,9 @@ def defined_models(addon=ROOT):
         for node in ast.walk(tree):
             if not isinstance(node, ast.ClassDef):
                 continue
+            # Abstract models have no table and no access rights (Odoo's mixins).
+            if any(ast.unparse(base).endswith("AbstractModel") for base in node.bases):
+                continue
             attrs = {
                 target.id: stmt.value
                 for stmt in node.body
