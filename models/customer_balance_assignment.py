@@ -37,6 +37,15 @@ class CustomerBalance(models.Model):
         " WHERE state = 'open'",
         "A customer can only have one open balance per company, currency and period.",
     )
+    # The key holds at least the balance's own customer, company and currency:
+    # the index above keeps them to one open balance per period, in the database.
+    _grouping_key_holds_partner = models.Constraint(
+        "CHECK (grouping_key IS NOT NULL AND grouping_key::jsonb @> jsonb_build_object("
+        "'partner_id', partner_id, 'company_id', company_id,"
+        " 'currency_id', currency_id))",
+        "The grouping key of a customer balance must hold its customer, company and "
+        "currency.",
+    )
 
     # === COMPUTE METHODS === #
 

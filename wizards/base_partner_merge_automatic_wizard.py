@@ -14,15 +14,18 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
     _inherit = "base.partner.merge.automatic.wizard"
 
     def _update_foreign_keys(self, src_partners, dst_partner):
-        Balance = self.env["customer.balance"].sudo()
         self._merge_customer_balances(src_partners, dst_partner)
-        moved = Balance.search([("partner_id", "in", src_partners.ids)])
-        res = super()._update_foreign_keys(src_partners, dst_partner)
-        # Odoo rewrites ``partner_id`` in SQL: the stored grouping key follows.
-        moved.invalidate_recordset()
-        self.env.add_to_compute(Balance._fields["grouping_key"], moved)
-        moved.flush_recordset(["grouping_key"])
-        return res
+        # Odoo rewrites ``partner_id`` in SQL, which would leave the stored
+        # grouping key behind (refused by its constraint): the balances move
+        # through the ORM first, their key with them.
+        balances = (
+            self.env["customer.balance"]
+            .sudo()
+            .search([("partner_id", "in", src_partners.ids)])
+        )
+        balances._as_transition().write({"partner_id": dst_partner.id})
+        balances.flush_recordset()
+        return super()._update_foreign_keys(src_partners, dst_partner)
 
     def _merge_customer_balances(self, src_partners, dst_partner):
         """Move the pending items of the merged contacts' open balances onto the
