@@ -1,4 +1,4 @@
-"""Checks that ``make run``'s demo shows the product (issue 20 point 10, issue 22 point 1):
+"""Checks that `make run`'s demo shows the product (issues 20 point 10, 22 point 1):
 it installs the shop, resource bookings, events, contracts, ``payment_demo`` and their
 integration addons, publishes the coworking products in the shop, and has the demo
 logins it prints (a company's billing contact and a plain employee). Odoo-free: they
@@ -16,7 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 DEV_SH = ROOT / ".ci" / "dev.sh"
 MODULE = "customer_balance"
 # What the demo must show, when their modules are available (they are for `make test`).
-RUN_NEEDS = ("payment_demo", "website_sale", "sale_resource_booking", "event_sale", "contract")
+RUN_NEEDS = (
+    "payment_demo",
+    "website_sale",
+    "sale_resource_booking",
+    "event_sale",
+    "contract",
+)
 # Bills through jobs, which need queue_job's job runner: not in the demo.
 RUN_LEAVES_OUT = ("queue_job", "customer_balance_queue_job")
 
@@ -26,7 +32,9 @@ def _manifest(addon):
 
 
 def _integrations():
-    return sorted(path.parent for path in (ROOT / "integrations").glob("*/__manifest__.py"))
+    return sorted(
+        path.parent for path in (ROOT / "integrations").glob("*/__manifest__.py")
+    )
 
 
 def _run_modules():
@@ -64,7 +72,9 @@ def check_run_installs_the_product():
     base, addons = plan.get("base", []), plan.get("addons", [])
     for name in RUN_NEEDS:
         if name not in base:
-            problems.append(f"make run does not install {name} (dev.sh run-modules: {base})")
+            problems.append(
+                f"make run does not install {name} (dev.sh run-modules: {base})"
+            )
     for addon in _integrations():
         name = addon.name
         if name in RUN_LEAVES_OUT:
@@ -75,7 +85,9 @@ def check_run_installs_the_product():
         for dep in _manifest(addon)["depends"]:
             known = {MODULE, *(path.name for path in _integrations())}
             if dep not in known and dep not in RUN_LEAVES_OUT and dep not in base:
-                problems.append(f"make run does not install {dep}, which {name} integrates")
+                problems.append(
+                    f"make run does not install {dep}, which {name} integrates"
+                )
     body = _cmd_run()
     for needed in (
         'available_modules "$(run_base_modules)"',
@@ -136,8 +148,10 @@ def check_demo_logins():
             "group_ids"
         ].get("eval", ""):
             continue
-        kind = "billing contact" if _is_true(partner.get("balance_billing_contact")) else (
-            "plain employee"
+        kind = (
+            "billing contact"
+            if _is_true(partner.get("balance_billing_contact"))
+            else ("plain employee")
         )
         kinds.add(kind)
         if printed.get(login) != fields["password"].text:
@@ -170,8 +184,14 @@ def check_demo_products_published():
             continue
         depends = _manifest(published[xmlid])["depends"]
         if not {"website_sale", "customer_balance_website_sale"} & set(depends):
-            problems.append(f"{published[xmlid].name} publishes {xmlid} without the shop")
+            problems.append(
+                f"{published[xmlid].name} publishes {xmlid} without the shop"
+            )
     return problems
 
 
-CHECKS = (check_run_installs_the_product, check_demo_logins, check_demo_products_published)
+CHECKS = (
+    check_run_installs_the_product,
+    check_demo_logins,
+    check_demo_products_published,
+)

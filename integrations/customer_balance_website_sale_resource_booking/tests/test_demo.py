@@ -2,7 +2,7 @@
 from odoo.tests import HttpCase, tagged
 from odoo.tools import convert_file
 
-# The demo files `make run` loads (--with-demo), in the order Odoo installs their addons.
+# The demo files `make run` loads (--with-demo), in the order their addons install.
 DEMO_FILES = (
     ("customer_balance", "demo/customer_balance_demo.xml"),
     (
@@ -74,7 +74,9 @@ class TestDemo(HttpCase):
         """Tom (tom / tom), a Figma employee who is not a billing contact, sees his
         part of Figma's balance, not his colleagues' items."""
         tom = self.env["res.users"].search([("login", "=", "tom")])
-        self.assertEqual(tom.partner_id, self.env.ref("customer_balance.partner_figma_tom"))
+        self.assertEqual(
+            tom.partner_id, self.env.ref("customer_balance.partner_figma_tom")
+        )
         self.assertFalse(tom.partner_id.balance_billing_contact)
         self.assertTrue(tom._is_portal())
         self.authenticate("tom", "tom")
