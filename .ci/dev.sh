@@ -591,11 +591,15 @@ cmd_run() {
     else
         # The database of an earlier run: install what it lacks (a module made available
         # since, with its demo data), then update the module and its integration addons.
-        missing=$(not_installed "$RUN_DB" "$base,$MODULE,$addons")
+        missing=$(not_installed "$RUN_DB" "$base,$MODULE${addons:+,$addons}")
         [ -z "$missing" ] || install_module "$RUN_DB" "$DEV/run-install.log" "$missing"
         odoo_cmd -d "$RUN_DB" -u "$MODULE${addons:+,$addons}" --stop-after-init --no-http \
             --log-level=warn
     fi
+    # Odoo sets web.base.url only when the admin logs in: until then the PDFs printed
+    # by scheduled jobs (event tickets, invoices sent) fetch their styles from port 8069.
+    psql -X -q -d "$RUN_DB" -c "update ir_config_parameter set value = 'http://localhost:$HTTP_PORT'
+        where key = 'web.base.url'"
     say ""
     say "Odoo with $MODULE${addons:+ and $addons}: http://localhost:$HTTP_PORT/web/login (database: $RUN_DB)"
     say "Logins (login / password):"
