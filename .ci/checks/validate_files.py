@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
+import run_demo_checks
+
 ROOT = Path(__file__).resolve().parents[2]
 SKIP_DIRS = {
     ".git",
@@ -151,7 +153,14 @@ def check_access_rights():
     return problems
 
 
-CHECKS = (check_manifest, check_python, check_xml, check_csv, check_access_rights)
+CHECKS = (
+    check_manifest,
+    check_python,
+    check_xml,
+    check_csv,
+    check_access_rights,
+    *run_demo_checks.CHECKS,
+)
 
 
 def main():
