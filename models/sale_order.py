@@ -2,7 +2,7 @@
 from odoo import _, api, fields, models
 from odoo.tools import format_date
 
-from .customer_balance_line import CONFIRMATION, CONFIRMATION_KEY
+from .customer_balance_line import CONFIRMATION
 
 
 class SaleOrder(models.Model):
@@ -230,13 +230,14 @@ class SaleOrder(models.Model):
                     to_create.append(line._prepare_balance_line_values(quantity))
         # The orders are eligible (asked above): their items are not asked again,
         # and the threshold is notified once, for every balance they fill.
-        confirming = {CONFIRMATION_KEY: CONFIRMATION}
-        resync.sudo().with_context(**confirming)._balance_sync_items()
-        items = self.env["customer.balance.line"]
+        # Confirmation may run as the customer (portal, shop): the items are the
+        # company's records.
+        Item = self.env["customer.balance.line"].sudo()
+        confirming = Item._with_transition_flag(CONFIRMATION)
+        resync.with_env(confirming.env)._balance_sync_items()
+        items = Item
         if to_create:
-            # Confirmation may run as the customer (portal, shop): the items are
-            # the company's records.
-            items = items.sudo().with_context(**confirming).create(to_create)
+            items = confirming.create(to_create)
         (resync.sudo().balance_line_ids | items).filtered(
             lambda item: item.state == "pending"
         ).balance_id.sudo()._notify_threshold_reached()
