@@ -19,8 +19,6 @@ class BackendUxCommon(CustomerBalanceCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
         cls.studio = cls.env["res.partner"].create(
             {"name": "Studio Nord", "email": "hello@studio-nord.example"}
         )

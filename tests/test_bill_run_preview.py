@@ -23,9 +23,7 @@ class TestBillRunPreview(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
         cls.Preview = cls.env["customer.balance.run.preview"]
-        cls.Move = cls.env["account.move"]
         cls.members = cls.env["res.partner"].create(
             [
                 {"name": f"Member {number}", "email": f"member{number}@example.org"}

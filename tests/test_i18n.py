@@ -5,6 +5,7 @@ import re
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import file_open
 from odoo.tools.translate import trans_export
@@ -86,7 +87,7 @@ class TestTranslations(TransactionCase):
             env_de["customer.balance"]._fields["state"]._description_selection(env_de)
         )
         self.assertEqual(states["invoiced"], "Abgerechnet")
-        with self.assertRaisesRegex(Exception, "Vorschau"):
+        with self.assertRaisesRegex(UserError, "Vorschau"):
             env_de["customer.balance"].new({"state": "invoiced"}).action_preview()
 
 

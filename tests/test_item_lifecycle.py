@@ -21,8 +21,6 @@ class TestItemLifecycle(CustomerBalanceCommon):
         super().setUpClass()
         cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
         cls.desk.invoice_policy = "order"
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
         cls.billing_user = new_test_user(
             cls.env,
             login="billing.clerk",

@@ -18,8 +18,6 @@ class ScreensCommon(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
         cls.Ledger = cls.env["customer.balance.ledger"]
         cls.tax_21 = cls.env["account.tax"].create(
             {"name": "VAT 21%", "amount": 21.0, "type_tax_use": "sale"}

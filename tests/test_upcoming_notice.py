@@ -6,11 +6,7 @@ from freezegun import freeze_time
 
 from odoo.tests import new_test_user, tagged
 
-from .common import CustomerBalanceCommon
-
-
-class WorkerKilled(Exception):
-    """The worker running the bill run dies (killed, out of memory, restarted)."""
+from .common import CustomerBalanceCommon, WorkerKilled
 
 
 @tagged("post_install", "-at_install")
@@ -22,7 +18,6 @@ class TestUpcomingNotice(CustomerBalanceCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company.balance_notice_days = 3
-        cls.Balance = cls.env["customer.balance"]
         cls.template = cls.env.ref(
             "customer_balance.mail_template_balance_upcoming_invoice"
         )

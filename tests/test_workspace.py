@@ -15,8 +15,6 @@ class WorkspaceCommon(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
         cls.Ledger = cls.env["customer.balance.ledger"]
 
     def _charge(self, partner, price_unit, service_date, name="Desk day", **vals):
