@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import date
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command
@@ -249,15 +251,18 @@ class CustomerBalanceCommon(CustomerBalanceTestMixin, AccountTestInvoicingCommon
         )
 
     @classmethod
-    def _balance(cls, partner, **vals):
-        """An open monthly balance of ``partner``, for June 2026 by default."""
+    def _balance(cls, partner, month=6, **vals):
+        """An open monthly balance of ``partner`` for ``month`` of 2026 (June by
+        default), billed on its last day."""
+        start = date(2026, month, 1)
+        end = date_utils.end_of(start, "month")
         return cls.env["customer.balance"].create(
             {
                 "partner_id": partner.id,
                 "period_type": "month",
-                "period_start": "2026-06-01",
-                "period_end": "2026-06-30",
-                "billing_date": "2026-06-30",
+                "period_start": start,
+                "period_end": end,
+                "billing_date": end,
                 **vals,
             }
         )

@@ -246,18 +246,8 @@ class TestBalanceScreens(ScreensCommon):
         """Moving Anna's item lists her other open balances of the company and
         currency, with customer and period, but not the item's own balance."""
         june = self._balance(self.anna)
-        july = self._balance(
-            self.anna,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
-        closed = self._balance(
-            self.ben,
-            period_start="2026-05-01",
-            period_end="2026-05-31",
-            billing_date="2026-05-31",
-        )
+        july = self._balance(self.anna, month=7)
+        closed = self._balance(self.ben, month=5)
         self._item(closed, 5.0)
         closed.action_consolidate()
         item = self._item(june, 50.0)

@@ -108,12 +108,7 @@ class TestWorkspace(WorkspaceCommon):
         self.assertEqual(june.invoice_id.id, invoice_action["res_id"])
         self.assertAlmostEqual(june.invoice_id.amount_total, 105.0)
 
-        july = self._balance(
-            self.anna,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
+        july = self._balance(self.anna, month=7)
         self._item(july, 40.0)
         cancel_action = july.action_cancel()
         with Form(
