@@ -120,7 +120,7 @@ class CustomerBalance(models.Model):
         values = self._prepare_invoice_values(lines, invoice_date)
         # The customer reads the sections (names, dates) in their own language, not
         # in the bill run user's: as sale.order._create_invoices builds its lines.
-        lang = self._get_invoice_partner().lang
+        lang = self.env["res.partner"].browse(values["partner_id"]).lang
         in_lang = self.with_context(lang=lang) if lang else self
         commands, sequences = in_lang._prepare_invoice_lines(
             lines.with_env(in_lang.env)
