@@ -87,6 +87,16 @@ class CustomerBalanceTestMixin:
         )
 
     @classmethod
+    def _billing_clerk(cls, login):
+        """An internal user who invoices and sells (invoicing, own sales), no
+        administrator of either: whom the write guards and rights are for."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups="account.group_account_invoice,sales_team.group_sale_salesman",
+        )
+
+    @classmethod
     def _shop_member(cls, email, login, name="Shop Member"):
         """A member with a Berlin address (the shop's checkout asks for one),
         who logs in to the portal as ``login``."""

@@ -21,11 +21,7 @@ class TestItemLifecycle(CustomerBalanceCommon):
         super().setUpClass()
         cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
         cls.desk.invoice_policy = "order"
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="billing.clerk",
-            groups="account.group_account_invoice,sales_team.group_sale_salesman",
-        )
+        cls.billing_user = cls._billing_clerk("billing.clerk")
         cls.cron = cls.env.ref("customer_balance.ir_cron_consolidate_due")
 
     # === HELPERS === #
