@@ -236,6 +236,14 @@ class CustomerBalanceCommon(CustomerBalanceTestMixin, AccountTestInvoicingCommon
             taxes_id=cls.tax_sale_a,
         )
 
+    @classmethod
+    def _sell_desk_days(cls):
+        """The test user takes bookings (sales manager) and a desk day is
+        invoiced as ordered, as a booking is: confirmed orders of desk days go on
+        balances."""
+        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
+        cls.desk.invoice_policy = "order"
+
     # === HELPERS === #
 
     def _new_item_vals(

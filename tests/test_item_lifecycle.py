@@ -19,8 +19,7 @@ class TestItemLifecycle(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.desk.invoice_policy = "order"
+        cls._sell_desk_days()
         cls.billing_user = cls._billing_clerk("billing.clerk")
         cls.cron = cls.env.ref("customer_balance.ir_cron_consolidate_due")
 

@@ -203,8 +203,7 @@ class TestBalanceScreens(ScreensCommon):
         """A booking item's product, quantity, price, discount and taxes cannot be
         changed on the balance form (the order is edited instead); a manual
         charge's price can."""
-        self.env.user.group_ids += self.env.ref("sales_team.group_sale_manager")
-        self.desk.invoice_policy = "order"
+        self._sell_desk_days()
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.lisa.id,
@@ -315,8 +314,7 @@ class TestOrderTellsTheTruth(ScreensCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.desk.invoice_policy = "order"
+        cls._sell_desk_days()
 
     def _book(self, **values):
         order = self.env["sale.order"].create(

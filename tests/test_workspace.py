@@ -269,8 +269,7 @@ class TestWorkspace(WorkspaceCommon):
     def test_smart_buttons_both_ways(self):
         """A booking's balance lists the booking; the booking, the partner and the
         consolidated invoice lead back to the items and the balance."""
-        self.env.user.group_ids += self.env.ref("sales_team.group_sale_manager")
-        self.desk.invoice_policy = "order"
+        self._sell_desk_days()
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.anna.id,

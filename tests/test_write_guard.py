@@ -19,8 +19,7 @@ class TestWriteGuard(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.desk.invoice_policy = "order"
+        cls._sell_desk_days()
         cls.billing_user = cls._billing_clerk("guard.clerk")
 
     def _book(self, partner):
