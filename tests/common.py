@@ -264,7 +264,7 @@ class CustomerBalanceCommon(CustomerBalanceTestMixin, AccountTestInvoicingCommon
     def _new_item(self, partner, price_unit=100.0, service_date="2026-06-15", **vals):
         """A desk day of ``partner`` (sale tax) created without a balance: it
         finds its own."""
-        return self.Item.create(
+        return self.env["customer.balance.line"].create(
             self._new_item_vals(partner, price_unit, service_date, **vals)
         )
 
@@ -308,7 +308,7 @@ class CustomerBalanceCommon(CustomerBalanceTestMixin, AccountTestInvoicingCommon
     def _balances_with_items(cls, partners, prices=(100.0, 20.0)):
         """An open June balance per partner with a desk day at each of
         ``prices``; returns the balances."""
-        balances = cls.Balance
+        balances = cls.env["customer.balance"]
         for partner in partners:
             balance = cls._balance(partner)
             for price in prices:
