@@ -118,7 +118,13 @@ class CustomerBalance(models.Model):
         self.ensure_one()
         totals = self._get_tax_totals(lines)
         values = self._prepare_invoice_values(lines, invoice_date)
-        commands, sequences = self._prepare_invoice_lines(lines)
+        # The customer reads the sections (names, dates) in their own language, not
+        # in the bill run user's: as sale.order._create_invoices builds its lines.
+        lang = self.env["res.partner"].browse(values["partner_id"]).lang
+        in_lang = self.with_context(lang=lang) if lang else self
+        commands, sequences = in_lang._prepare_invoice_lines(
+            lines.with_env(in_lang.env)
+        )
         if self.currency_id.compare_amounts(totals["total_amount_currency"], 0.0) < 0:
             values["move_type"] = "out_refund"
             for command in commands:

@@ -11,13 +11,9 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.convert import convert_file
 
-from .common import CustomerBalanceCommon
+from .common import CustomerBalanceCommon, WorkerKilled
 
 _logger = logging.getLogger(__name__)
-
-
-class WorkerKilled(Exception):
-    """The worker running the bill run dies (killed, out of memory, restarted)."""
 
 
 @tagged("post_install", "-at_install")
@@ -25,9 +21,6 @@ class TestBillRun(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
-        cls.Move = cls.env["account.move"]
         cls.members = cls.env["res.partner"].create(
             [
                 {"name": f"Member {number}", "email": f"member{number}@example.org"}

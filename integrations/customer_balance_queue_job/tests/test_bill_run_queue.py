@@ -25,17 +25,11 @@ class TestBillRunQueue(CustomerBalanceCommon):
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("customer_balance_queue_job.enabled", "1")
         params.set_param("customer_balance_queue_job.chunk_size", "2")
-        cls.Balance = cls.env["customer.balance"]
         cls.Run = cls.env["customer.balance.run"]
         cls.members = cls.env["res.partner"].create(
             [{"name": f"Member {number}"} for number in range(1, 6)]
         )
-        cls.balances = cls.Balance
-        for member in cls.members:
-            balance = cls._balance(member)
-            cls._item(balance, 100.0)
-            cls._item(balance, 20.0)
-            cls.balances |= balance
+        cls.balances = cls._balances_with_items(cls.members)
 
     # === HELPERS === #
 
