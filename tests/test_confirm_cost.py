@@ -21,9 +21,7 @@ class TestConfirmCost(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.Balance = cls.env["customer.balance"]
-        cls.desk.invoice_policy = "order"
+        cls._sell_desk_days()
         cls.company.balance_grouping = "company"
         cls.miro = cls.env["res.partner"].create(
             {
@@ -58,7 +56,7 @@ class TestConfirmCost(CustomerBalanceCommon):
         balance = self.Balance.search([("partner_id", "=", partner.parent_id.id)])
         self.assertEqual(len(balance), 1)
         prices = [10.0 + index % 7 for index in range(count - 1)]
-        self.env["customer.balance.line"].create(
+        self.Item.create(
             [
                 {
                     "balance_id": balance.id,
