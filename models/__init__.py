@@ -7,6 +7,7 @@ from . import customer_balance
 from . import customer_balance_assignment
 from . import customer_balance_billing
 from . import customer_balance_invoice
+from . import customer_balance_adjustment
 from . import customer_balance_line
 from . import customer_balance_run
 from . import customer_balance_run_line
