@@ -85,7 +85,11 @@ class SaleOrderLine(models.Model):
         their bookings, one per booking (see ``_balance_sync_booking_items``)."""
         booking_lines = self.filtered(lambda line: line._is_balance_booking_line())
         res = super(SaleOrderLine, self - booking_lines)._balance_sync_items()
-        booking_lines.filtered("balance_booking_billing")._balance_sync_booking_items()
+        booking_lines = booking_lines.filtered("balance_booking_billing")
+        booking_lines._balance_sync_booking_items()
+        # A booking cancelled after a price change that was billed: its
+        # difference is credited too (``customer_balance``).
+        booking_lines._balance_sync_price_difference()
         return res
 
     def _prepare_balance_booking_values(self, booking):
