@@ -232,7 +232,9 @@ class AccountMove(models.Model):
         if consolidated:
             domains.append(Domain("res_id", "in", consolidated.balance_id.ids))
         domains += [
-            Domain("body", "ilike", f'data-oe-model="account.move" data-oe-id="{move.id}"')
+            Domain(
+                "body", "ilike", f'data-oe-model="account.move" data-oe-id="{move.id}"'
+            )
             for move in own
         ]
         if domains:

@@ -325,7 +325,9 @@ class TestInvoiceNames(CustomerBalanceCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestInvoiceAdjustmentPortal(InvoiceAdjustmentMixin, CustomerBalanceTestMixin, HttpCase):
+class TestInvoiceAdjustmentPortal(
+    InvoiceAdjustmentMixin, CustomerBalanceTestMixin, HttpCase
+):
     """Lisa reads her billed June balance in the portal: the items, the coffee
     adjusted on the invoice and the invoice's total, which the items and the
     adjustment add up to."""
@@ -392,7 +394,9 @@ class TestInvoiceAdjustmentPortal(InvoiceAdjustmentMixin, CustomerBalanceTestMix
         self.assertAlmostEqual(sum(items), 233.0)
         self.assertEqual(adjustments, [2.0])
         self.assertAlmostEqual(sum(items) + sum(adjustments), 235.0)
-        self.assertRegex(html, re.compile(r"o_customer_balance_total.{0,200}?265\.00", re.S))
+        self.assertRegex(
+            html, re.compile(r"o_customer_balance_total.{0,200}?265\.00", re.S)
+        )
         self.assertNotIn("263.00", html)
         listing = self.url_open("/my/balances").text
         self.assertIn("265.00", listing)

@@ -46,9 +46,7 @@ class TestBookingPriceChangeAfterBilling(ResourceBookingBalanceCommon):
         june = self._june()
         self.assertAlmostEqual(june.amount_untaxed, 10.0)
         self.assertAlmostEqual(june.amount_total, 11.5)
-        self.assertEqual(
-            june.line_ids.price_change_sale_line_id, order.order_line
-        )
+        self.assertEqual(june.line_ids.price_change_sale_line_id, order.order_line)
         self.assertEqual(charge.price_unit, 40.0)
         self.assertAlmostEqual(invoice.amount_total, 46.0)
         self.assertEqual(order.order_line.qty_to_invoice, 0.0)
