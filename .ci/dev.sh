@@ -521,17 +521,90 @@ test_db() {  # test_db DB
 
 # ----------------------------------------------------------------------- commands ---
 
+# What `make run` installs besides the module: what `make test` installs (the shop,
+# resource bookings, events, contracts and payment_demo, see test_base_modules) and the
+# integration addons, but queue_job and its bridge, which bill through jobs that only a
+# job runner (server_wide_modules = web,queue_job) takes: without one the demo's bill
+# run would wait forever.
+RUN_EXCLUDED="queue_job,customer_balance_queue_job"
+
+excluding() {  # excluding MODULES EXCLUDED: MODULES but those of EXCLUDED (comma-separated)
+    printf '%s' "$1" | tr , '\n' | grep -vxF -f <(printf '%s' "$2" | tr , '\n') | paste -sd, - || true
+}
+
+run_base_modules() { excluding "$(test_base_modules)" "$RUN_EXCLUDED"; }
+
+run_integration_addons() { excluding "$(integration_addons)" "$RUN_EXCLUDED"; }
+
+# Those of MODULES that this Odoo can install: on its addons path with all their
+# dependencies (an integration addon whose OCA module is missing is left out).
+available_modules() {  # available_modules MODULES
+    "$ODOO_PY" - "$CONF" "$1" <<'PY'
+import sys
+
+from odoo.modules.module import Manifest, initialize_sys_path
+from odoo.tools import config
+
+config.parse_config(["-c", sys.argv[1]], setup_logging=False)
+initialize_sys_path()
+known = {}
+
+
+def available(name):
+    if name not in known:
+        known[name] = False  # a dependency cycle is not available
+        manifest = Manifest.for_addon(name, display_warning=False)
+        known[name] = bool(manifest and manifest.get("installable", True)) and all(
+            available(dep) for dep in manifest.get("depends", [])
+        )
+    return known[name]
+
+
+print(",".join(name for name in sys.argv[2].split(",") if name and available(name)))
+PY
+}
+
+# The demo logins (demo/customer_balance_demo.xml), printed at the end of `make run`.
+RUN_LOGINS="admin / admin: the accountant (Accounting, Sales, Website)
+lena / lena: Lena Vogel, Figma's billing contact (portal: the whole company balance, Pay now)
+tom / tom: Tom Berger, a Figma employee who is not a billing contact (portal: his part)"
+
 cmd_run() {
+    local base addons missing
     need_odoo
     pg_start; pg_env; write_conf
+    # The OCA modules (resource bookings, contracts) come from test-requirements.txt, as
+    # for `make test`; without them the demo runs without their integration addons.
+    ( install_test_requirements ) \
+        || say "test-requirements.txt could not be installed: the demo runs without the OCA modules"
+    base=$(available_modules "$(run_base_modules)")
+    addons=$(available_modules "$(run_integration_addons)")
+    missing=$(excluding "$(run_base_modules),$(run_integration_addons)" "$base,$addons")
+    [ -z "$missing" ] || say "not on the addons path (left out of the demo): $missing"
     if ! psql -X -d postgres -tAc "select 1 from pg_database where datname='$RUN_DB'" | grep -q 1; then
-        new_db "$RUN_DB" 1 "$(manifest_value "$ROOT" depends)"
+        new_db "$RUN_DB" 1 "$base"
         install_module "$RUN_DB" "$DEV/run-install.log" "$MODULE"
+        # The integration addons auto-install with the module when what they integrate
+        # is there; install the others.
+        missing=$(not_installed "$RUN_DB" "$addons")
+        [ -z "$missing" ] || install_module "$RUN_DB" "$DEV/run-integrations.log" "$missing"
     else
-        odoo_cmd -d "$RUN_DB" -u "$MODULE" --stop-after-init --no-http --log-level=warn
+        # The database of an earlier run: install what it lacks (a module made available
+        # since, with its demo data), then update the module and its integration addons.
+        missing=$(not_installed "$RUN_DB" "$base,$MODULE${addons:+,$addons}")
+        [ -z "$missing" ] || install_module "$RUN_DB" "$DEV/run-install.log" "$missing"
+        odoo_cmd -d "$RUN_DB" -u "$MODULE${addons:+,$addons}" --stop-after-init --no-http \
+            --log-level=warn
     fi
+    # Odoo sets web.base.url only when the admin logs in: until then the PDFs printed
+    # by scheduled jobs (event tickets, invoices sent) fetch their styles from port 8069.
+    psql -X -q -d "$RUN_DB" -c "update ir_config_parameter set value = 'http://localhost:$HTTP_PORT'
+        where key = 'web.base.url'"
     say ""
-    say "Odoo with $MODULE: http://localhost:$HTTP_PORT/web/login  (login: admin, password: admin, database: $RUN_DB)"
+    say "Odoo with $MODULE${addons:+ and $addons}: http://localhost:$HTTP_PORT/web/login (database: $RUN_DB)"
+    say "Logins (login / password):"
+    while IFS= read -r line; do say "  $line"; done <<<"$RUN_LOGINS"
+    say "Shop: http://localhost:$HTTP_PORT/shop   Portal balances: http://localhost:$HTTP_PORT/my/balances"
     say ""
     exec "$ODOO" -c "$CONF" -d "$RUN_DB" --db-filter="^${RUN_DB}\$"
 }
@@ -759,5 +832,7 @@ case "${1:-}" in
         need_odoo; pg_start; pg_env; write_conf
         new_db "${TEST_DB}_prepare" 0 "$(test_base_modules)"; drop_db "${TEST_DB}_prepare"
         new_db "${TEST_DB}_prepare" 1 "$(manifest_value "$ROOT" depends)"; drop_db "${TEST_DB}_prepare" ;;
+    run-modules)  # what `make run` installs: the base modules, then the integration addons
+        echo "base: $(run_base_modules)"; echo "addons: $(run_integration_addons)" ;;
     *) say "usage: $0 run|test|lint|pot|bench|uninstall-check|setup-odoo|prepare|pg-start|pg-stop"; exit 2 ;;
 esac

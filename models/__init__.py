@@ -3,6 +3,7 @@ from . import res_config_settings
 from . import product_template
 from . import res_partner
 from . import res_partner_company_matching
+from . import customer_balance_transition_mixin
 from . import customer_balance
 from . import customer_balance_assignment
 from . import customer_balance_billing

@@ -9,29 +9,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import format_date
 
-from .customer_balance_line import TRANSITION, TRANSITION_KEY
-
-# Written only by the balance's transitions (``_consolidate``, ``_cancel``,
-# ``_carry_over``, ``_reopen``): never by ``write`` from a form or an RPC call.
-LIFECYCLE_FIELDS = {"state", "invoice_id"}
-# What a balance is (whose, which company, currency and period) is fixed when it is
-# created, and its totals are only ever computed: written directly, the total the
-# member is shown would no longer be what the consolidated invoice bills, and items
-# would sit on a balance of another currency or company.
-FIXED_FIELDS = {
-    "partner_id",
-    "company_id",
-    "currency_id",
-    "period_type",
-    "period_start",
-    "period_end",
-    "billing_date",
-    "carried_from_id",
-    "amount_untaxed",
-    "amount_tax",
-    "amount_total",
-    "item_count",
-}
+from .customer_balance_transition_mixin import LIFECYCLE
 
 
 def _to_write_value(value):
@@ -57,7 +35,12 @@ class CustomerBalance(models.Model):
 
     _name = "customer.balance"
     _description = "Customer Balance"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "customer.balance.transition.mixin",
+    ]
     _order = "period_start desc, id desc"
     _check_company_auto = True
     # Pickers find a balance by its reference or its customer's name.
@@ -179,12 +162,8 @@ class CustomerBalance(models.Model):
         help="A balance below the minimum amount that was carried into this one.",
     )
 
-    _one_open_balance_per_period = models.UniqueIndex(
-        "(partner_id, company_id, currency_id,"
-        " COALESCE(period_start, '0001-01-01'::date))"
-        " WHERE state = 'open'",
-        "A customer can only have one open balance per company, currency and period.",
-    )
+    # One open balance per grouping key and period: ``_one_open_balance_per_period``
+    # in customer_balance_assignment.py, beside the key.
     _one_balance_per_invoice = models.UniqueIndex(
         "(invoice_id) WHERE invoice_id IS NOT NULL",
         "An invoice can only be the consolidated invoice of one balance.",
@@ -295,33 +274,54 @@ class CustomerBalance(models.Model):
                 raise UserError(_("A new customer balance is always open."))
         return super().create(vals_list)
 
-    def write(self, vals):
-        if self._in_transition():
-            return super().write(vals)
-        if LIFECYCLE_FIELDS.intersection(vals):
-            self.check_access("write")
-            raise UserError(
-                _(
-                    "The state and the consolidated invoice of a customer balance "
-                    "change only through its actions: Bill now, Cancel (with its "
-                    "wizard), or cancelling its consolidated invoice."
-                )
+    def _get_transition_fields(self):
+        """Override of the transition mixin: the state and the consolidated
+        invoice change only through the balance's transitions (``_consolidate``,
+        ``_cancel``, ``_carry_over``, ``_reopen_after_cancelled_invoice``). What
+        a balance is (its grouping key, period and carry-over) is fixed when it is
+        created, and its totals are only ever computed: written directly, the
+        total the member is shown would no longer be what the consolidated
+        invoice bills, and items would sit on a balance of another currency or
+        company."""
+        res = super()._get_transition_fields()
+        res.setdefault(LIFECYCLE, set()).update(
+            self._get_state_fields(),
+            self._get_grouping_fields(),
+            [
+                "grouping_key",
+                "period_type",
+                "period_start",
+                "period_end",
+                "billing_date",
+                "carried_from_id",
+                "amount_untaxed",
+                "amount_tax",
+                "amount_total",
+                "item_count",
+            ],
+        )
+        return res
+
+    def _get_state_fields(self):
+        """The fields of a balance's life, written by its transitions only."""
+        return {"state", "invoice_id"}
+
+    def _get_transition_error(self, scope, field_names):
+        if self._get_state_fields() & set(field_names):
+            return _(
+                "The state and the consolidated invoice of a customer balance "
+                "change only through its actions: Bill now, Cancel (with its "
+                "wizard), or cancelling its consolidated invoice."
             )
-        fixed = FIXED_FIELDS.intersection(vals)
-        if fixed:
-            self.check_access("write")
-            raise UserError(
-                _(
-                    "The customer, company, currency, period and totals of a customer "
-                    "balance cannot be changed (%(fields)s): move its items to another "
-                    "balance instead.",
-                    fields=", ".join(
-                        self._fields[name]._description_string(self.env)
-                        for name in sorted(fixed)
-                    ),
-                )
-            )
-        return super().write(vals)
+        return _(
+            "The customer, company, currency, period and totals of a customer "
+            "balance cannot be changed (%(fields)s): move its items to another "
+            "balance instead.",
+            fields=", ".join(
+                self._fields[name]._description_string(self.env)
+                for name in sorted(field_names)
+            ),
+        )
 
     def copy(self, default=None):
         """Balances come from the assignment of items only: a copy would be a stray
@@ -422,12 +422,7 @@ class CustomerBalance(models.Model):
     # === TRANSITIONS === #
     # Every change of a balance's state goes through one of these.
 
-    def _in_transition(self):
-        return self.env.context.get(TRANSITION_KEY) is TRANSITION
-
-    def _as_transition(self):
-        """These balances, allowed to change their state and invoice."""
-        return self.with_context(**{TRANSITION_KEY: TRANSITION})
+    # They write through ``_as_transition()`` (customer_balance_transition_mixin.py).
 
     def _check_open(self, action):
         for balance in self:

@@ -1,8 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+
 from dateutil.relativedelta import relativedelta
 from psycopg2 import errors
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.exceptions import ConcurrencyError
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -15,6 +17,44 @@ class CustomerBalance(models.Model):
     and the balances created for it."""
 
     _inherit = "customer.balance"
+
+    grouping_key = fields.Char(
+        compute="_compute_grouping_key",
+        store=True,
+        readonly=True,
+        precompute=True,
+        index=True,
+        copy=False,
+        help="What the balance's items share with it (customer, company, currency "
+        "and what other modules add), as one value: one open balance per key and "
+        "period.",
+    )
+
+    # Reopening a balance and merging contacts ask for the balance of a key and a
+    # period: the index answers them and refuses a second one.
+    _one_open_balance_per_period = models.UniqueIndex(
+        "(grouping_key, COALESCE(period_start, '0001-01-01'::date))"
+        " WHERE state = 'open'",
+        "A customer can only have one open balance per company, currency and period.",
+    )
+    # The key holds at least the balance's own customer, company and currency:
+    # the index above keeps them to one open balance per period, in the database.
+    _grouping_key_holds_partner = models.Constraint(
+        "CHECK (grouping_key IS NOT NULL AND grouping_key::jsonb @> jsonb_build_object("
+        "'partner_id', partner_id, 'company_id', company_id,"
+        " 'currency_id', currency_id))",
+        "The grouping key of a customer balance must hold its customer, company and "
+        "currency.",
+    )
+
+    # === COMPUTE METHODS === #
+
+    @api.depends(lambda self: self._get_grouping_fields())
+    def _compute_grouping_key(self):
+        for balance in self:
+            balance.grouping_key = self._freeze_grouping_key(
+                balance._get_balance_grouping_key()
+            )
 
     # === BUSINESS METHODS === #
 
@@ -68,7 +108,11 @@ class CustomerBalance(models.Model):
     @api.model
     def _get_grouping_fields(self):
         """The fields of ``customer.balance`` that its items share with it (besides
-        the period). Extend it together with ``_get_grouping_key``."""
+        the period). Extend it together with ``_get_grouping_key`` (and
+        ``customer.balance.line._get_assignment_fields``): the stored
+        ``grouping_key`` and the unique index follow. A module adding a field
+        to an installed database recomputes ``grouping_key`` in its
+        ``post_init_hook``."""
         return ["partner_id", "company_id", "currency_id"]
 
     @api.model
@@ -91,9 +135,14 @@ class CustomerBalance(models.Model):
 
     @api.model
     def _freeze_grouping_key(self, key):
-        """A grouping key as a hashable value (field names and ids)."""
-        return tuple(
-            sorted((field, _to_write_value(value)) for field, value in key.items())
+        """A grouping key (``{field: value}``) as the stored ``grouping_key``:
+        ``{"company_id":1,"currency_id":2,"partner_id":7}``, field names sorted,
+        records as ids, an empty value as ``false``."""
+        return json.dumps(
+            {field: _to_write_value(value) or False for field, value in key.items()},
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
         )
 
     def _get_balance_grouping_key(self):
@@ -139,12 +188,7 @@ class CustomerBalance(models.Model):
                 list(keys.values()), [day for _key, day in requests]
             )
         )
-        fields_ = self._get_grouping_fields()
-        by_key = candidates.grouped(
-            lambda balance: self._freeze_grouping_key(
-                {field: balance[field] for field in fields_}
-            )
-        )
+        by_key = candidates.grouped("grouping_key")
         found = {}  # request -> existing balance
         to_create = {}  # (frozen key, period start) -> values of the balance
         created_for = {}  # request -> (frozen key, period start)
@@ -183,15 +227,8 @@ class CustomerBalance(models.Model):
         # but for weeks, which straddle the new year by up to six days.
         first = first.replace(month=1, day=1) - relativedelta(days=6)
         last = last.replace(month=12, day=31) + relativedelta(days=6)
-        same_key = Domain.OR(
-            Domain.AND(
-                Domain(field, "=", _to_write_value(value))
-                for field, value in key.items()
-            )
-            for key in keys
-        )
         return (
-            same_key
+            Domain("grouping_key", "in", [self._freeze_grouping_key(k) for k in keys])
             & Domain("state", "!=", "cancel")
             & (
                 Domain("period_start", "=", False)

@@ -264,9 +264,7 @@ class CustomerBalance(models.Model):
                 continue
             other = self.search_count(
                 [
-                    ("partner_id", "=", balance.partner_id.id),
-                    ("company_id", "=", balance.company_id.id),
-                    ("currency_id", "=", balance.currency_id.id),
+                    ("grouping_key", "=", balance.grouping_key),
                     ("period_start", "=", balance.period_start),
                     ("state", "=", "open"),
                 ],

@@ -5,44 +5,15 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context, format_amount
 
-# Fields that make an item what it is: frozen once the item is invoiced or cancelled.
-FROZEN_FIELDS = {
-    "balance_id",
-    "partner_id",
-    "company_id",
-    "currency_id",
-    "product_id",
-    "product_uom_id",
-    "name",
-    "quantity",
-    "price_unit",
-    "discount",
-    "tax_ids",
-    "analytic_distribution",
-    "service_date",
-    "sale_line_id",
-}
-# Changing one of these moves a pending item to the balance it now belongs to.
-ASSIGNMENT_FIELDS = {"partner_id", "company_id", "currency_id", "service_date"}
+from .customer_balance_transition_mixin import LIFECYCLE
+
+# The scope of the order's synchronisation of its booking items
+# (``sale.order.line._balance_sync_items``): ``item._as_transition(ORDER)``.
+ORDER = "order"
+# The flag of writes whose balances the caller updates itself.
+NO_BALANCE_TOUCH = "no_balance_touch"
 # Changing one of these changes the balance total (the threshold may be reached).
 AMOUNT_FIELDS = {"quantity", "price_unit", "discount", "tax_ids"}
-# The life of an item: only its transitions (``_mark_invoiced``, ``_release``,
-# ``_waive``, ``_cancel_with_booking``, ``_give_back``) write these.
-LIFECYCLE_FIELDS = {"state", "invoice_line_id"}
-# What a booking item charges comes from its order line: only the order's
-# synchronisation (``sale.order.line._balance_sync_items``) writes these.
-BOOKING_FIELDS = {"product_id", "quantity", "price_unit", "discount", "tax_ids"}
-
-# Context values unlocking the fields above. They are objects compared with ``is``:
-# a context sent by a client (JSON) can never hold them, so no RPC call, whatever
-# context it passes, writes around the transitions.
-TRANSITION_KEY = "customer_balance_transition"
-TRANSITION = object()
-ORDER_SYNC_KEY = "customer_balance_order_sync"
-ORDER_SYNC = object()
-# The assignment updates the rows of the balances it fills once, for all items.
-NO_TOUCH_KEY = "customer_balance_no_touch"
-NO_TOUCH = object()
 
 
 class CustomerBalanceLine(models.Model):
@@ -51,6 +22,7 @@ class CustomerBalanceLine(models.Model):
     computes it exactly as the invoice line it will become."""
 
     _name = "customer.balance.line"
+    _inherit = ["customer.balance.transition.mixin"]
     _description = "Customer Balance Item"
     _order = "service_date desc, id desc"
     _check_company_auto = True
@@ -263,19 +235,17 @@ class CustomerBalanceLine(models.Model):
         return lines
 
     def write(self, vals):
-        if not self._in_transition():
-            self._check_write(vals)
-        reassign = "balance_id" not in vals and ASSIGNMENT_FIELDS.intersection(vals)
+        assignment = self._get_assignment_fields()
+        reassign = "balance_id" not in vals and assignment.intersection(vals)
         if reassign and {"company_id", "currency_id"}.intersection(vals):
             # Off the old balance in the same write: it no longer fits the item.
             vals = {**vals, "balance_id": False}
-        # Transitions run where the balance is already locked or written (the bill
-        # run, a cancelled invoice): only other changes touch the balances.
-        assigning = self.env.context.get(NO_TOUCH_KEY) is NO_TOUCH
-        touch = (
-            not self._in_transition()
-            and not assigning
-            and (reassign or FROZEN_FIELDS.intersection(vals))
+        # The assignment and the transitions update the balances themselves: they
+        # fill them once for all items, or run where the balance is already
+        # locked or written (the bill run, a cancelled invoice).
+        handled = self._has_transition_flag(NO_BALANCE_TOUCH)
+        touch = not handled and (
+            reassign or self._get_frozen_fields().intersection(vals)
         )
         touched = self.balance_id if touch else self.env["customer.balance"]
         res = super().write(vals)
@@ -286,45 +256,80 @@ class CustomerBalanceLine(models.Model):
             (touched | self.balance_id)._touch_for_items()
         if (
             not reassign
-            and not assigning
+            and not handled
             and (AMOUNT_FIELDS.intersection(vals) or "balance_id" in vals)
         ):
             self.balance_id._notify_threshold_reached()
         return res
 
-    def _check_write(self, vals):
-        """Refuse writes that only a transition or the order may make, with the
-        reason. Access rights are checked first: someone who may not write the
-        item at all gets an access error, not a lesson."""
-        error = self._get_write_error(vals)
-        if error:
-            self.check_access("write")
-            raise UserError(error)
+    def _get_transition_fields(self):
+        """Override of the transition mixin: an item's state and invoice line
+        change only through its transitions (``_mark_invoiced``, ``_release``,
+        ``_waive``, ``_cancel_with_booking``, ``_give_back``), and what it is no
+        longer changes once it is invoiced or cancelled. What a booking item
+        charges comes from its order line: only the order's synchronisation
+        writes it (scope ``ORDER``)."""
+        res = super()._get_transition_fields()
+        lifecycle = res.setdefault(LIFECYCLE, set())
+        lifecycle.update(self._get_state_fields())
+        if self.state != "pending":
+            lifecycle.update(self._get_frozen_fields())
+        if self.sale_line_id:
+            res.setdefault(ORDER, set()).update(self._get_booking_fields())
+        return res
 
-    def _get_write_error(self, vals):
-        if LIFECYCLE_FIELDS.intersection(vals):
+    def _get_state_fields(self):
+        """The fields of an item's life, written by its transitions only."""
+        return {"state", "invoice_line_id"}
+
+    def _get_frozen_fields(self):
+        """The fields that make an item what it is: frozen once it is invoiced or
+        cancelled; changed on a pending item, they update its balance."""
+        return {
+            "balance_id",
+            "partner_id",
+            "company_id",
+            "currency_id",
+            "product_id",
+            "product_uom_id",
+            "name",
+            "quantity",
+            "price_unit",
+            "discount",
+            "tax_ids",
+            "analytic_distribution",
+            "service_date",
+            "sale_line_id",
+        }
+
+    def _get_booking_fields(self):
+        """What a booking item charges: its order line's, synchronised by the
+        order."""
+        return {"product_id", "quantity", "price_unit", "discount", "tax_ids"}
+
+    def _get_assignment_fields(self):
+        """The item's fields its balance is chosen by
+        (``customer.balance._get_grouping_key`` and the period): changing one
+        moves a pending item to the balance it now belongs to. Extend it with
+        the grouping key."""
+        return {"partner_id", "company_id", "currency_id", "service_date"}
+
+    def _get_transition_error(self, scope, field_names):
+        if scope == ORDER:
+            booking = self.filtered("sale_line_id")[:1]
+            return _(
+                "Item “%(item)s” comes from order %(order)s: change the product, "
+                "quantity, price, discount or taxes on the order; its item "
+                "follows.",
+                item=booking.name,
+                order=booking.sale_line_id.order_id.name,
+            )
+        if self._get_state_fields() & set(field_names):
             return _(
                 "The state of an item changes only through its actions: invoice it "
                 "(Invoice Now, Bill now), cancel its invoice, cancel or delete it."
             )
-        if FROZEN_FIELDS.intersection(vals) and self.filtered(
-            lambda line: line.state != "pending"
-        ):
-            return _("Invoiced or cancelled items cannot be changed any more.")
-        if (
-            BOOKING_FIELDS.intersection(vals)
-            and self.env.context.get(ORDER_SYNC_KEY) is not ORDER_SYNC
-        ):
-            bookings = self.filtered("sale_line_id")
-            if bookings:
-                return _(
-                    "Item “%(item)s” comes from order %(order)s: change the product, "
-                    "quantity, price, discount or taxes on the order; its item "
-                    "follows.",
-                    item=bookings[0].name,
-                    order=bookings[0].sale_line_id.order_id.name,
-                )
-        return False
+        return _("Invoiced or cancelled items cannot be changed any more.")
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_invoiced(self):
@@ -385,14 +390,15 @@ class CustomerBalanceLine(models.Model):
 
     # === TRANSITIONS === #
     # Every change of an item's state goes through one of these; each checks that
-    # the items are where the transition starts from.
+    # the items are where the transition starts from. They write through
+    # ``_as_transition()`` (customer_balance_transition_mixin.py) and leave the
+    # balances to themselves (``_without_balance_touch``): they run where the
+    # balance is locked or written already.
 
-    def _in_transition(self):
-        return self.env.context.get(TRANSITION_KEY) is TRANSITION
-
-    def _as_transition(self):
-        """These items, allowed to change their state and invoice line."""
-        return self.with_context(**{TRANSITION_KEY: TRANSITION})
+    def _without_balance_touch(self):
+        """These items, their writes leaving their balances' rows and threshold
+        to the caller. Permits no field."""
+        return self._with_transition_flag(NO_BALANCE_TOUCH)
 
     def _check_state(self, state, action):
         wrong = self.filtered(lambda line: line.state != state)
@@ -460,7 +466,7 @@ class CustomerBalanceLine(models.Model):
         account.move.line}) of a customer invoice or credit note. ``detach``: they
         were invoiced on their own (Invoice Now) and leave their balance."""
         self._check_state("pending", _("invoiced"))
-        for line in self._as_transition():
+        for line in self._as_transition()._without_balance_touch():
             invoice_line = invoice_line_by_item.get(line)
             if (
                 not invoice_line
@@ -474,7 +480,7 @@ class CustomerBalanceLine(models.Model):
         vals = {"state": "invoiced"}
         if detach:
             vals["balance_id"] = False
-        self._as_transition().write(vals)
+        self._as_transition()._without_balance_touch().write(vals)
 
     def _release(self, deleted_invoices=None):
         """Invoiced items whose invoice is cancelled (or being deleted,
@@ -498,9 +504,11 @@ class CustomerBalanceLine(models.Model):
                 )
             )
         stay = self.filtered(lambda line: line.balance_id.state == "open")
-        stay._as_transition().write({"state": "pending", "invoice_line_id": False})
+        stay._as_transition()._without_balance_touch().write(
+            {"state": "pending", "invoice_line_id": False}
+        )
         moved = self - stay
-        moved._as_transition().write(
+        moved._as_transition()._without_balance_touch().write(
             {"state": "pending", "invoice_line_id": False, "balance_id": False}
         )
         moved._assign_balance()
@@ -511,13 +519,13 @@ class CustomerBalanceLine(models.Model):
         nothing to invoice for them (the quantity is waived)."""
         self._check_state("pending", _("waived"))
         self._add_waived_quantity()
-        self._as_transition().write({"state": "cancel"})
+        self._as_transition()._without_balance_touch().write({"state": "cancel"})
 
     def _cancel_with_booking(self):
         """Pending items of a cancelled booking (or a booking quantity removed from
         the order): nothing to bill, nothing waived."""
         self._check_state("pending", _("cancelled"))
-        self._as_transition().write({"state": "cancel"})
+        self._as_transition()._without_balance_touch().write({"state": "cancel"})
 
     def _give_back(self):
         """Pending items leave balances for good: a booking item's quantity is
@@ -528,7 +536,7 @@ class CustomerBalanceLine(models.Model):
             self.filtered("sale_line_id").grouped("sale_line_id").items()
         ):
             sale_line.sudo().balance_given_back_qty += sum(items.mapped("quantity"))
-        self._as_transition().write({"state": "cancel"})
+        self._as_transition()._without_balance_touch().write({"state": "cancel"})
 
     # === BUSINESS METHODS === #
 
@@ -632,7 +640,7 @@ class CustomerBalanceLine(models.Model):
             if line.balance_id != balance:
                 by_balance[balance] |= line
         for balance, balance_lines in by_balance.items():
-            balance_lines.with_context(**{NO_TOUCH_KEY: NO_TOUCH}).balance_id = balance
+            balance_lines._without_balance_touch().balance_id = balance
         balances = self.env["customer.balance"].union(*targets.values())
         balances._touch_for_items()
         balances._notify_threshold_reached()

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import Command, api, fields, models
 
-from .customer_balance_line import ORDER_SYNC, ORDER_SYNC_KEY
+from .customer_balance_line import ORDER
 
 # Changing one of these on a confirmed booking updates its pending items.
 BOOKING_FIELDS = {
@@ -13,11 +13,6 @@ BOOKING_FIELDS = {
     "service_start",
     "name",
 }
-# A bridge lowering what a billed booking charges because part of it was cancelled
-# (a ticket, a booking) asks for a credit, not for its waived quantity to shrink. An
-# object compared with ``is``: no context sent by a client can hold it.
-CREDIT_BILLED_KEY = "customer_balance_credit_billed"
-CREDIT_BILLED = object()
 
 
 class SaleOrderLine(models.Model):
@@ -190,12 +185,16 @@ class SaleOrderLine(models.Model):
             )
         return -(excess - waived - given_back)
 
-    def _balance_sync_items(self):
+    def _balance_sync_items(self, credit_billed=False):
         """Bring the pending items of confirmed bookings in line with the order
         line: quantity, price, taxes, service date. Items already invoiced stay as
         they were; a quantity change after invoicing gives a new item, or a credit
         item, on the current balance; a cancelled booking gives a credit of what
-        was billed (see ``_balance_target_qty``). The invoice is never touched."""
+        was billed (see ``_balance_target_qty``). The invoice is never touched.
+
+        ``credit_billed``: part of the booking was cancelled (a ticket, a
+        booking): a billed quantity is credited, not taken off what was waived
+        or given back."""
         Item = self.env["customer.balance.line"]
         to_create = []
         withdrawn = Item
@@ -207,7 +206,7 @@ class SaleOrderLine(models.Model):
             if (
                 line.product_uom_id.compare(quantity, 0.0) < 0
                 and line.state != "cancel"
-                and self.env.context.get(CREDIT_BILLED_KEY) is not CREDIT_BILLED
+                and not credit_billed
             ):
                 # Booked less than was waived or given back: those shrink first;
                 # only a quantity billed through a balance gives a credit item.
@@ -231,9 +230,7 @@ class SaleOrderLine(models.Model):
                         for field, value in values.items()
                         if field not in ("sale_line_id", "origin", "origin_ref")
                     }
-                    pending[0].with_context(**{ORDER_SYNC_KEY: ORDER_SYNC}).write(
-                        changed
-                    )
+                    pending[0]._as_transition(ORDER).write(changed)
             elif line.product_uom_id.compare(quantity, 0.0) != 0:
                 to_create.append(values)
         credits = [values for values in to_create if values["quantity"] < 0]

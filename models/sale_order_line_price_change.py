@@ -36,11 +36,11 @@ class SaleOrderLine(models.Model):
 
     # === BUSINESS METHODS === #
 
-    def _balance_sync_items(self):
+    def _balance_sync_items(self, credit_billed=False):
         """Override: once the items follow the order line, the difference of a
         price changed after billing follows too (a cancelled booking's
         differences are credited with it)."""
-        res = super()._balance_sync_items()
+        res = super()._balance_sync_items(credit_billed=credit_billed)
         self._balance_sync_price_difference()
         return res
 

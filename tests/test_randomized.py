@@ -350,24 +350,34 @@ class TestRandomized(CustomerBalanceCommon):
         return self.Item.browse()
 
     def _op_forbidden(self):
-        """Write state, invoice line or a frozen field around the transitions, or
-        a booking item's price: refused, nothing changes."""
+        """Write another state, invoice line or value of a frozen field around the
+        transitions, or another price on a booking item: refused, nothing changes.
+        (Writing back the values a record has changes nothing and is allowed.)"""
         rng = self.rng
         items = self.Item.search([])
         if not items:
             return False
         item = rng.choice(items)
         before = (item.state, item.invoice_line_id, item.price_unit, item.balance_id)
+        other_state = "cancel" if item.state == "pending" else "pending"
+        other_invoice_line = (
+            False
+            if item.invoice_line_id
+            else self.env["account.move.line"]
+            .search([("display_type", "=", "product")], limit=1)
+            .id
+        )
         values = rng.choice(
             [
-                {"state": "pending"},
-                {"state": "cancel"},
-                {"invoice_line_id": False},
-                {"price_unit": 1.0},
-                {"state": "pending", "invoice_line_id": False},
+                {"state": other_state},
+                {"invoice_line_id": other_invoice_line},
+                {"price_unit": item.price_unit + 1.0},
+                {"state": other_state, "invoice_line_id": False},
             ]
         )
-        if values == {"price_unit": 1.0} and item.state == "pending":
+        if values == {"invoice_line_id": False} and not item.invoice_line_id:
+            return False  # no invoice line exists yet to write
+        if "price_unit" in values and item.state == "pending":
             if not item.sale_line_id:
                 return False
         with self.assertRaises(UserError):
@@ -378,7 +388,17 @@ class TestRandomized(CustomerBalanceCommon):
         balance = item.balance_id
         if balance:
             with self.assertRaises(UserError):
-                balance.write({"state": rng.choice(["open", "invoiced", "cancel"])})
+                balance.write(
+                    {
+                        "state": rng.choice(
+                            [
+                                state
+                                for state in ("open", "invoiced", "cancel")
+                                if state != balance.state
+                            ]
+                        )
+                    }
+                )
         return self.Item.browse()
 
     def _op_cancel_invoice(self):

@@ -6,23 +6,33 @@ from odoo import models
 
 class BasePartnerMergeAutomaticWizard(models.TransientModel):
     """Merging contacts keeps their customer balances whole: the merged contacts'
-    open balances of a period the surviving contact (or another merged contact)
-    also has open are merged into one, instead of breaking the rule of one open
-    balance per customer, company, currency and period (a database error) or
+    open balances of a grouping key and period the surviving contact (or another
+    merged contact) also has open are merged into one, instead of breaking the
+    rule of one open balance per grouping key and period (a database error) or
     losing a balance silently."""
 
     _inherit = "base.partner.merge.automatic.wizard"
 
     def _update_foreign_keys(self, src_partners, dst_partner):
         self._merge_customer_balances(src_partners, dst_partner)
+        # Odoo rewrites ``partner_id`` in SQL, which would leave the stored
+        # grouping key behind (refused by its constraint): the balances move
+        # through the ORM first, their key with them.
+        balances = (
+            self.env["customer.balance"]
+            .sudo()
+            .search([("partner_id", "in", src_partners.ids)])
+        )
+        balances._as_transition().write({"partner_id": dst_partner.id})
+        balances.flush_recordset()
         return super()._update_foreign_keys(src_partners, dst_partner)
 
     def _merge_customer_balances(self, src_partners, dst_partner):
         """Move the pending items of the merged contacts' open balances onto the
-        balance of the same period that survives (the destination's when it has
-        one), then remove the emptied balances, saying so on the survivor. The
-        other balances simply follow the partner (Odoo's merge rewrites their
-        ``partner_id``)."""
+        balance of the same grouping key, once merged, and period that survives
+        (the destination's when it has one), then remove the emptied balances,
+        saying so on the survivor. The other balances simply follow the partner
+        (Odoo's merge rewrites their ``partner_id``)."""
         Balance = self.env["customer.balance"].sudo()
         balances = Balance.search(
             [
@@ -31,24 +41,22 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
             ],
             order="id",
         )
-        by_period = defaultdict(lambda: Balance)
+        by_key = defaultdict(lambda: Balance)
         for balance in balances:
-            key = (
-                balance.company_id,
-                balance.currency_id,
-                balance.period_start,
-            )
-            by_period[key] |= balance
-        for same_period in by_period.values():
-            if len(same_period) < 2:
+            merged_key = {
+                **balance._get_balance_grouping_key(),
+                "partner_id": dst_partner,
+            }
+            frozen = Balance._freeze_grouping_key(merged_key)
+            by_key[frozen, balance.period_start] |= balance
+        for same_key in by_key.values():
+            if len(same_key) < 2:
                 continue
             survivor = (
-                same_period.filtered(lambda balance: balance.partner_id == dst_partner)[
-                    :1
-                ]
-                or same_period[:1]
+                same_key.filtered(lambda balance: balance.partner_id == dst_partner)[:1]
+                or same_key[:1]
             )
-            for merged in same_period - survivor:
+            for merged in same_key - survivor:
                 self._merge_customer_balance_into(merged, survivor, dst_partner)
 
     def _merge_customer_balance_into(self, merged, survivor, dst_partner):

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
+import run_demo_checks
+
 ROOT = Path(__file__).resolve().parents[2]
 SKIP_DIRS = {
     ".git",
@@ -117,6 +119,9 @@ def defined_models(addon=ROOT):
         for node in ast.walk(tree):
             if not isinstance(node, ast.ClassDef):
                 continue
+            # Abstract models have no table and no access rights (Odoo's mixins).
+            if any(ast.unparse(base).endswith("AbstractModel") for base in node.bases):
+                continue
             attrs = {
                 target.id: stmt.value
                 for stmt in node.body
@@ -148,7 +153,14 @@ def check_access_rights():
     return problems
 
 
-CHECKS = (check_manifest, check_python, check_xml, check_csv, check_access_rights)
+CHECKS = (
+    check_manifest,
+    check_python,
+    check_xml,
+    check_csv,
+    check_access_rights,
+    *run_demo_checks.CHECKS,
+)
 
 
 def main():

@@ -14,6 +14,7 @@
     "auto_install": True,
     "depends": ["customer_balance", "website_sale"],
     "data": ["views/website_sale_templates.xml"],
+    "demo": ["demo/customer_balance_website_sale_demo.xml"],
     "assets": {
         "web.assets_tests": [
             "customer_balance_website_sale/static/tests/tours/**/*",

@@ -17,6 +17,7 @@
         "customer_balance_website_sale",
         "customer_balance_resource_booking",
     ],
+    "demo": ["demo/customer_balance_website_sale_resource_booking_demo.xml"],
     "assets": {
         "web.assets_tests": [
             "customer_balance_website_sale_resource_booking/static/tests/tours/**/*",

@@ -1,11 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import models
 
-from odoo.addons.customer_balance.models.sale_order_line import (
-    CREDIT_BILLED,
-    CREDIT_BILLED_KEY,
-)
-
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -37,7 +32,5 @@ class SaleOrderLine(models.Model):
         self.ensure_one()
         line = self.sudo()
         line.balance_waived_qty = max(line.balance_waived_qty + quantity, 0.0)
-        if quantity > 0:
-            # A cancelled ticket: credited when billed, not taken off a waiver.
-            line = line.with_context(**{CREDIT_BILLED_KEY: CREDIT_BILLED})
-        line._balance_sync_items()
+        # A cancelled ticket: credited when billed, not taken off a waiver.
+        line._balance_sync_items(credit_billed=quantity > 0)

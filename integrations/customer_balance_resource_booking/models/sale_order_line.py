@@ -2,11 +2,6 @@
 from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.tools import format_amount, format_date, format_datetime
 
-from odoo.addons.customer_balance.models.customer_balance_line import (
-    ORDER_SYNC,
-    ORDER_SYNC_KEY,
-)
-
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -80,11 +75,13 @@ class SaleOrderLine(models.Model):
             return None
         return super()._sync_resource_bookings()
 
-    def _balance_sync_items(self):
+    def _balance_sync_items(self, credit_billed=False):
         """Override of `customer_balance`: the items of booking lines follow
         their bookings, one per booking (see ``_balance_sync_booking_items``)."""
         booking_lines = self.filtered(lambda line: line._is_balance_booking_line())
-        res = super(SaleOrderLine, self - booking_lines)._balance_sync_items()
+        res = super(SaleOrderLine, self - booking_lines)._balance_sync_items(
+            credit_billed=credit_billed
+        )
         booking_lines = booking_lines.filtered("balance_booking_billing")
         booking_lines._balance_sync_booking_items()
         # A booking cancelled after a price change that was billed: its
@@ -231,7 +228,8 @@ class SaleOrderLine(models.Model):
             if field not in ("sale_line_id", "origin", "origin_ref")
         }
         old_balance = item.balance_id
-        item.with_context(**{ORDER_SYNC_KEY: ORDER_SYNC}).write(changed)
+        # The order's synchronisation: the one writer of a booking item's charge.
+        item._as_transition("order").write(changed)
         new_balance = item.balance_id
         if new_balance == old_balance:
             return

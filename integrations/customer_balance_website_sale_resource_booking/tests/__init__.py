@@ -1,1 +1,2 @@
 from . import test_shop_booking
+from . import test_demo
