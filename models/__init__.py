@@ -14,6 +14,7 @@ from . import customer_balance_line_price_change
 from . import customer_balance_run
 from . import customer_balance_run_line
 from . import account_move
+from . import account_move_line
 from . import account_move_send
 from . import sale_order
 from . import sale_order_line

@@ -4,6 +4,7 @@ import re
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import CustomerBalanceCommon, CustomerBalanceTestMixin
@@ -179,6 +180,36 @@ class TestInvoiceAdjustment(InvoiceAdjustmentMixin, CustomerBalanceCommon):
         )
         self.assertFalse(rows.filtered(lambda row: row.kind == "rounding"))
         self.assertAlmostEqual(rows[0].running_balance, 0.0)
+
+    def test_item_line_cannot_be_removed_from_draft(self):
+        """Removing the coffee's line from the draft is refused with the way to
+        do it (a quantity or price change, or cancelling the invoice); setting
+        its quantity to 0 shows as an adjustment of -10.00."""
+        items = self._june_items(self.lisa)
+        balance = items.balance_id
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+        invoice = balance.invoice_id
+        coffee = items.filtered(lambda item: item.name == "Coffee").invoice_line_id
+        with self.assertRaisesRegex(UserError, "cannot be removed from the invoice"):
+            invoice.write({"invoice_line_ids": [Command.delete(coffee.id)]})
+        invoice.write(
+            {"invoice_line_ids": [Command.update(coffee.id, {"quantity": 0.0})]}
+        )
+        invoice.action_post()
+        self.assertAlmostEqual(balance.amount_total, 253.0)
+        self.assertAlmostEqual(balance.invoice_adjustment_untaxed, -10.0)
+
+    def test_draft_deleted_puts_items_back(self):
+        """Deleting the whole draft still puts its items back on the balance,
+        which opens again."""
+        items = self._june_items(self.lisa)
+        balance = items.balance_id
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+        balance.invoice_id.unlink()
+        self.assertEqual(balance.state, "open")
+        self.assertEqual(set(items.mapped("state")), {"pending"})
 
     def test_real_rounding_stays_rounding(self):
         """Rounded globally, three items of 1.02 at 21 % are billed 3.70 (3.69
