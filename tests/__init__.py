@@ -30,3 +30,4 @@ from . import test_bill_run_preview
 from . import test_upcoming_notice
 from . import test_bill_run_preview_tour
 from . import test_cancel_after_billing
+from . import test_bill_run_batches

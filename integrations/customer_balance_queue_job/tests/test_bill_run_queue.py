@@ -162,7 +162,11 @@ class TestBillRunQueue(CustomerBalanceCommon):
         committing the second (the database connection is lost): the second
         balance's work is rolled back with the job's transaction and the job is
         retried. The retry bills the second balance only; the run counts each
-        balance once and the retried one is not billed twice."""
+        balance once and the retried one is not billed twice. (Batches of one
+        balance: each committed on its own.)"""
+        self.env["ir.config_parameter"].set_param(
+            "customer_balance.bill_run_invoice_batch_size", "1"
+        )
         with trap_jobs() as trap:
             self._enqueue()
         jobs = self._bill_jobs(trap)
