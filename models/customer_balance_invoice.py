@@ -190,6 +190,7 @@ class CustomerBalance(models.Model):
                 lines, balance._get_consolidation_date()
             )
             values["balance_id"] = balance.id
+            balance._add_invoice_line_amounts(values, lines, sequences)
             vals_list.append(values)
             pending[balance] = (lines, sequences)
         if not vals_list:
@@ -245,6 +246,47 @@ class CustomerBalance(models.Model):
         )
         self._post_and_send_invoices(invoice_by_balance)
         return invoice_by_balance
+
+    def _add_invoice_line_amounts(self, values, lines, sequences):
+        """Give the product lines of the invoice ``values`` (for ``lines``, items
+        of this balance) the amounts and tax tags Odoo's tax engine computes for
+        them, as the invoice will: ``account.move.create`` then finds nothing to
+        write on its product lines (``_sync_tax_lines`` writes each line whose
+        amounts differ, one write per line: most of the cost of a large
+        invoice). A line computed otherwise by Odoo is still written by it: this
+        saves work and changes no amount. Only for invoices in the company's
+        currency; a credit note or another currency is left to Odoo."""
+        self.ensure_one()
+        company = self.company_id
+        if values["move_type"] != "out_invoice" or self.currency_id != (
+            company.currency_id
+        ):
+            return
+        AccountTax = self.env["account.tax"]
+        # An out_invoice's product lines are credits (direction sign -1).
+        base_lines = [
+            line._prepare_base_line_for_taxes_computation(sign=-1) for line in lines
+        ]
+        AccountTax._add_tax_details_in_base_lines(base_lines, company)
+        AccountTax._round_base_lines_tax_details(base_lines, company)
+        AccountTax._add_accounting_data_in_base_lines_tax_details(base_lines, company)
+        amounts = {}
+        for line, base_line in zip(lines, base_lines, strict=True):
+            details = base_line["tax_details"]
+            amounts[sequences[line]] = {
+                "amount_currency": -(
+                    details["total_excluded_currency"]
+                    + details["delta_total_excluded_currency"]
+                ),
+                "balance": -(
+                    details["total_excluded"] + details["delta_total_excluded"]
+                ),
+                "tax_tag_ids": [Command.set(base_line["tax_tag_ids"].ids)],
+            }
+        for command in values["invoice_line_ids"]:
+            line_values = command[2]
+            if line_values.get("display_type") == "product":
+                line_values.update(amounts.get(line_values.get("sequence"), {}))
 
     def _compute_totals(self, lines):
         """Former name of ``_get_tax_totals`` (it is no compute method)."""
