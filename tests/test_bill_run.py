@@ -270,10 +270,14 @@ class TestBillRun(CustomerBalanceCommon):
     # === CRASH AND RESUME === #
 
     def test_killed_run_resumes_without_duplicates(self):
-        """Five members' June balances; the worker dies while committing the third
-        (its work is lost with the transaction, the first two were committed). The
-        next run bills the remaining three: five invoices, one per balance, every
-        item invoiced exactly once."""
+        """Five members' June balances, billed one per transaction (batches of
+        one); the worker dies while committing the third (its work is lost with
+        the transaction, the first two were committed). The next run bills the
+        remaining three: five invoices, one per balance, every item invoiced
+        exactly once. (Batches of several: ``test_bill_run_batches``.)"""
+        self.env["ir.config_parameter"].set_param(
+            "customer_balance.bill_run_invoice_batch_size", "1"
+        )
         balances, items = self._june_balances(self.members, prices=(100.0, 20.0, 5.0))
         cr = self.env.cr
         calls = []

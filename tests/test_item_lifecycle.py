@@ -202,7 +202,7 @@ class TestItemLifecycle(CustomerBalanceCommon):
         triggers = self.env["ir.cron.trigger"].search_count(
             [("cron_id", "=", self.cron.id)]
         )
-        with patch.object(Balance, "_invoice_items", broken):
+        with patch.object(Balance, "_invoice_balances", broken):
             order = self._book(self.anna, qty=2.0)
             item = order.order_line.balance_line_ids
             balance = item.balance_id
