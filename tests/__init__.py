@@ -32,3 +32,4 @@ from . import test_bill_run_preview_tour
 from . import test_cancel_after_billing
 from . import test_grouping_key
 from . import test_write_guard
+from . import test_texts
