@@ -111,9 +111,9 @@ class TestTexts(CustomerBalanceCommon):
         balance = self._october(self.lumen)
         self._item(balance, 10.0)
         cron = self.env.ref("customer_balance.ir_cron_consolidate_due")
+        next_run = format_datetime(self.env, cron.nextcall)
         self.assertEqual(
-            balance.unbilled_reason,
-            f"Waiting for the next bill run, {format_datetime(self.env, cron.nextcall)}.",
+            balance.unbilled_reason, f"Waiting for the next bill run, {next_run}."
         )
 
         self.company.balance_min_amount = 50.0
@@ -310,7 +310,7 @@ class TestCarriedOverBanner(CustomerBalanceTestMixin, HttpCase):
                 }
                 const text = banner.innerText.trim();
                 if (text.includes("\\n")) {
-                    throw new Error(`banner broken into lines: ${JSON.stringify(text)}`);
+                    throw new Error(`banner in lines: ${JSON.stringify(text)}`);
                 }
                 const expected = "Carried over. Below the minimum invoice amount, its "
                     + "items went into the next period's balance %s, which bills them.";
