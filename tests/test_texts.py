@@ -214,6 +214,34 @@ class TestTexts(CustomerBalanceCommon):
             "waived.",
         )
 
+    @freeze_time("2026-07-01 10:00:00")
+    def test_preview_of_one_zero_item_says_the_item(self):
+        """The bill run preview of 1 July: Lisa's June balance has one free item,
+        Ben's none, Anna's two that net to zero: each line says so."""
+        lisa = self._balance(self.lisa)
+        self._item(lisa, 0.0)
+        ben = self._balance(self.ben)
+        anna = self._balance(self.anna)
+        self._item(anna, 30.0)
+        self._item(anna, -30.0)
+
+        wizard = self.env["customer.balance.run.preview"].create({"date": "2026-07-01"})
+        wizard.action_compute()
+
+        reasons = {line.balance_id: line.reason for line in wizard.line_ids}
+        self.assertEqual(
+            reasons[lisa],
+            "Nothing to bill: its only item is zero; closed without an invoice.",
+        )
+        self.assertEqual(
+            reasons[ben],
+            "Nothing to bill: no pending item; closed without an invoice.",
+        )
+        self.assertEqual(
+            reasons[anna],
+            "Nothing to bill: the items net to zero; closed without an invoice.",
+        )
+
     def test_cancelling_one_item_says_1_item_and_one_full_stop(self):
         """Cancelled with the reason "Moved away." (the accountant's own full
         stop) and one pending item: one full stop, "1 pending item"."""
