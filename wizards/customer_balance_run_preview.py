@@ -157,13 +157,11 @@ class CustomerBalanceRunPreview(models.TransientModel):
                 )
             elif balance.item_count == 1:
                 reason = self.env._(
-                    "Nothing to bill: its only item is zero; closed without an "
-                    "invoice."
+                    "Nothing to bill: its only item is zero; closed without an invoice."
                 )
             else:
                 reason = self.env._(
-                    "Nothing to bill: the items net to zero; closed without an "
-                    "invoice."
+                    "Nothing to bill: the items net to zero; closed without an invoice."
                 )
         elif outcome == "bill":
             reason = "\n".join(filter(None, [reason, *notes]))
