@@ -23,6 +23,7 @@
         "data/mail_template_data.xml",
         "views/customer_balance_run_views.xml",
         "views/customer_balance_views.xml",
+        "views/customer_balance_adjustment_views.xml",
         "views/customer_balance_line_views.xml",
         "views/res_config_settings_views.xml",
         "views/product_template_views.xml",

@@ -322,14 +322,14 @@ def run_worker(args):
     cr.commit()
     # Which worker billed how many balances.
     RunModel = type(env["customer.balance.run"])
-    bill_locked = RunModel._bill_locked_balance
+    bill_locked = RunModel._bill_locked_balances
     billed = []
 
-    def counting_bill_locked(run, balance):
-        billed.append(balance.id)
-        return bill_locked(run, balance)
+    def counting_bill_locked(run, balances):
+        billed.extend(balances.ids)
+        return bill_locked(run, balances)
 
-    RunModel._bill_locked_balance = counting_bill_locked
+    RunModel._bill_locked_balances = counting_bill_locked
     print("READY", flush=True)
     sys.stdin.readline()
     started = time.time()

@@ -103,14 +103,15 @@ class CustomerBalancePortal(portal.CustomerPortal):
         total: the balance's own, signed as its items are (a credit note's are
         negative), which are what its consolidated invoice bills or billed; for
         her part only, those of her items computed as the invoice computes
-        them."""
+        them (once billed, of the invoice lines they became: what was changed
+        on the invoice included)."""
         if part_items is None:
             return {
                 "untaxed": balance_sudo.amount_untaxed,
                 "tax": balance_sudo.amount_tax,
                 "total": balance_sudo.amount_total,
             }
-        totals = balance_sudo._compute_totals(part_items)
+        totals = balance_sudo._get_part_totals(part_items)
         return {
             "untaxed": totals["base_amount_currency"],
             "tax": totals["tax_amount_currency"],
@@ -221,6 +222,11 @@ class CustomerBalancePortal(portal.CustomerPortal):
                 "page_name": "balance",
                 "items": items.sorted(lambda item: (item.service_date, item.id)),
                 "balance_partial": bool(partner),
+                # What the invoice bills other than the items charged: changed
+                # on the draft before it was posted.
+                "adjustments": balance_sudo._get_invoice_adjustments(
+                    items if partner else None
+                ),
                 "balance_amounts": self._get_balance_amounts(
                     balance_sudo, items if partner else None
                 ),

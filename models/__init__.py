@@ -8,13 +8,17 @@ from . import customer_balance
 from . import customer_balance_assignment
 from . import customer_balance_billing
 from . import customer_balance_invoice
+from . import customer_balance_adjustment
 from . import customer_balance_line
+from . import customer_balance_line_price_change
 from . import customer_balance_run
 from . import customer_balance_run_line
 from . import account_move
+from . import account_move_line
 from . import account_move_send
 from . import sale_order
 from . import sale_order_line
+from . import sale_order_line_price_change
 from . import payment_provider
 from . import payment_transaction
 from . import customer_balance_ledger

@@ -1,11 +1,25 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
+import re
+
+from markupsafe import Markup, escape
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import format_amount
 
 _logger = logging.getLogger(__name__)
+
+# Written on a draft consolidated invoice, these change what it bills: its
+# balance's totals follow (``customer.balance._refresh_invoice_totals``).
+BALANCE_AMOUNT_FIELDS = {
+    "invoice_line_ids",
+    "line_ids",
+    "currency_id",
+    "fiscal_position_id",
+    "move_type",
+}
 
 
 class AccountMove(models.Model):
@@ -165,6 +179,109 @@ class AccountMove(models.Model):
             for line in self.invoice_line_ids
             if line.display_type == "product"
         ]
+
+    # === CRUD METHODS === #
+
+    def write(self, vals):
+        res = super().write(vals)
+        if BALANCE_AMOUNT_FIELDS.intersection(vals) and self.balance_id:
+            # The accountant changed the draft consolidated invoice.
+            self.balance_id._refresh_invoice_totals()
+        return res
+
+    # === POSTING === #
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted._balance_after_post()
+        return posted
+
+    def _balance_after_post(self):
+        """Posted invoices that bill balance items: their balances' totals are the
+        invoice's (changed on the draft or not), a change made on the draft is
+        said on the balance, and the balances' chatter names the invoice as it
+        is now called, no longer *Draft Invoice*."""
+        moves = self.filtered(
+            lambda move: move.move_type in ("out_invoice", "out_refund")
+        )
+        if not moves:
+            return
+        consolidated = moves.filtered("balance_id")
+        consolidated.balance_id._refresh_invoice_totals()
+        for move in consolidated:
+            if move.balance_id._get_invoice_adjustments():
+                move.balance_id._message_invoice_posted(move)
+        moves._balance_rename_in_chatter()
+
+    def _balance_rename_in_chatter(self):
+        """Chatter messages and tracked values of customer balances name an
+        invoice by the name it had when they were written: *Draft Invoice* for a
+        consolidated invoice posted later (reviewed first, or posted after the
+        message that it was created), or for items invoiced on their own. Once
+        it is posted, they name it as it is called now."""
+        moves = self.filtered(lambda move: move.state == "posted" and move.name)
+        if not moves:
+            return
+        Message = self.env["mail.message"].sudo()
+        # A consolidated invoice's messages are on its balance; items invoiced on
+        # their own left theirs, found by the link to the invoice (rare, manual).
+        consolidated = moves.filtered("balance_id")
+        own = moves - consolidated
+        own &= own._get_balance_billing_moves()
+        domains = []
+        if consolidated:
+            domains.append(Domain("res_id", "in", consolidated.balance_id.ids))
+        domains += [
+            Domain(
+                "body", "ilike", f'data-oe-model="account.move" data-oe-id="{move.id}"'
+            )
+            for move in own
+        ]
+        if domains:
+            messages = Message.search(
+                Domain("model", "=", "customer.balance")
+                & Domain("message_type", "!=", "user_notification")
+                & Domain.OR(domains)
+            )
+            for message in messages:
+                body = str(message.body or "")
+                renamed = body
+                for move in moves:
+                    renamed = re.sub(
+                        r'(<a\b[^>]*data-oe-model="account\.move"[^>]*'
+                        rf'data-oe-id="{move.id}"[^>]*>)[^<]*(</a>)',
+                        lambda match, move=move: (
+                            match.group(1)
+                            + str(escape(move.display_name))
+                            + match.group(2)
+                        ),
+                        renamed,
+                    )
+                if renamed != body:
+                    message.body = Markup(renamed)  # noqa: S704 (escaped above)
+        if not consolidated:
+            return
+        # Tracked values of the balance's consolidated invoice (a many2one keeps
+        # the name it had when it was tracked).
+        field = self.env["ir.model.fields"]._get("customer.balance", "invoice_id")
+        trackings = (
+            self.env["mail.tracking.value"]
+            .sudo()
+            .search(
+                Domain("field_id", "=", field.id)
+                & Domain("mail_message_id.model", "=", "customer.balance")
+                & Domain("mail_message_id.res_id", "in", consolidated.balance_id.ids)
+            )
+        )
+        names = {move.id: move.display_name for move in moves}
+        for tracking in trackings:
+            vals = {}
+            for side in ("old", "new"):
+                name = names.get(tracking[f"{side}_value_integer"])
+                if name and tracking[f"{side}_value_char"] != name:
+                    vals[f"{side}_value_char"] = name
+            if vals:
+                tracking.write(vals)
 
     # === CANCELLATION === #
 

@@ -441,9 +441,9 @@ class CustomerBalance(models.Model):
         decides (a balance below the minimum is billed all the same). Items netting
         to zero create nothing: they are closed with the balance. Refused, with the
         reason, for a balance that cannot be billed. Returns the invoices."""
-        invoices = self.env["account.move"]
         self._check_open(_("billed"))
         decisions = self._get_bill_decision()
+        to_invoice = self.browse()
         for balance in self:
             decision = decisions[balance]
             if decision["outcome"] == "fail":
@@ -454,34 +454,15 @@ class CustomerBalance(models.Model):
                         reason=decision["reason"],
                     )
                 )
-            lines = balance.line_ids.filtered(lambda line: line.state == "pending")
             if decision["outcome"] == "close":
-                balance._close_netted(lines)
+                balance._close_netted(
+                    balance.line_ids.filtered(lambda line: line.state == "pending")
+                )
                 continue
-            invoice = balance._invoice_items(
-                lines, balance._get_consolidation_date(), consolidate=True
-            )
-            balance._as_transition().write(
-                {"invoice_id": invoice.id, "state": "invoiced", "billing_error": False}
-            )
-            # One string per number (Odoo has no plural forms in Python).
-            if len(lines) == 1:
-                body = _(
-                    "Consolidated %(document)s %(link)s created for 1 item.",
-                    document=invoice.type_name,
-                    link=invoice._get_html_link(),
-                )
-            else:
-                body = _(
-                    "Consolidated %(document)s %(link)s created for %(count)s items.",
-                    document=invoice.type_name,
-                    link=invoice._get_html_link(),
-                    count=len(lines),
-                )
-            balance.message_post(body=body)
-            balance._post_and_send(invoice)
-            invoices |= invoice
-        return invoices
+            to_invoice |= balance
+        # All the invoices in one create call (``_invoice_balances``).
+        invoice_by_balance = to_invoice._invoice_balances()
+        return self.env["account.move"].union(*invoice_by_balance.values())
 
     def _close_netted(self, lines):
         """Close this balance without an invoice: its pending ``lines`` net to zero

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, _, models
+from odoo import Command, _, api, models
 from odoo.tools import clean_context, format_date
 
 
@@ -118,7 +118,13 @@ class CustomerBalance(models.Model):
         self.ensure_one()
         totals = self._get_tax_totals(lines)
         values = self._prepare_invoice_values(lines, invoice_date)
-        commands, sequences = self._prepare_invoice_lines(lines)
+        # The customer reads the sections (names, dates) in their own language, not
+        # in the bill run user's: as sale.order._create_invoices builds its lines.
+        lang = self.env["res.partner"].browse(values["partner_id"]).lang
+        in_lang = self.with_context(lang=lang) if lang else self
+        commands, sequences = in_lang._prepare_invoice_lines(
+            lines.with_env(in_lang.env)
+        )
         if self.currency_id.compare_amounts(totals["total_amount_currency"], 0.0) < 0:
             values["move_type"] = "out_refund"
             for command in commands:
@@ -173,6 +179,134 @@ class CustomerBalance(models.Model):
         )
         lines._close_checkout_transactions(invoice)
         return invoice
+
+    def _invoice_balances(self):
+        """Invoice the pending items of each of these open balances as its
+        consolidated invoice (a credit note when their net total is negative), all
+        in ONE ``account.move.create`` call: Odoo computes the lines, taxes and
+        totals of a batch of moves far cheaper than the same moves one by one
+        (the bill run builds its batches with it). Each item is linked to its
+        invoice line, each balance becomes *invoiced*, and the invoices are posted
+        and sent as each company wants it. Returns ``{balance: invoice}``."""
+        vals_list = []
+        pending = {}
+        for balance in self:
+            lines = balance.line_ids.filtered(lambda line: line.state == "pending")
+            values, sequences, _totals = balance._prepare_invoice_from_items(
+                lines, balance._get_consolidation_date()
+            )
+            values["balance_id"] = balance.id
+            balance._add_invoice_line_amounts(values, lines, sequences)
+            vals_list.append(values)
+            pending[balance] = (lines, sequences)
+        if not vals_list:
+            return {}
+        Move = self.env["account.move"]
+        # The unique index only tolerates a cancelled previous invoice once its
+        # cancellation is in the database, not just in the cache.
+        Move.flush_model(["balance_id", "state"])
+        # Callers' default_* keys (a balance's item list, a wizard) are not the
+        # invoices'. Each move takes its company from its values; the batch's
+        # companies are allowed, the first one current.
+        companies = self.company_id
+        invoices = (
+            Move.with_context(clean_context(self.env.context))
+            .with_company(companies[:1])
+            .with_context(
+                allowed_company_ids=list(
+                    dict.fromkeys(companies.ids + self.env.companies.ids)
+                )
+            )
+            .create(vals_list)
+        )
+        invoice_by_balance = dict(zip(self, invoices, strict=True))
+        invoice_line_by_item = {}
+        for balance, invoice in invoice_by_balance.items():
+            lines, sequences = pending[balance]
+            invoice_lines = {
+                line.sequence: line
+                for line in invoice.invoice_line_ids
+                if line.display_type == "product"
+            }
+            invoice_line_by_item.update(
+                {line: invoice_lines[sequences[line]] for line in lines}
+            )
+        items = self.env["customer.balance.line"].union(*invoice_line_by_item)
+        items._mark_invoiced(invoice_line_by_item)
+        for balance, invoice in invoice_by_balance.items():
+            pending[balance][0]._close_checkout_transactions(invoice)
+            balance._as_transition().write(
+                {"invoice_id": invoice.id, "state": "invoiced", "billing_error": False}
+            )
+        # One insert for the batch's chatter notes, not a message_post each.
+        self._message_log_batch(
+            bodies={
+                balance.id: self._get_consolidated_note(
+                    invoice, len(pending[balance][0])
+                )
+                for balance, invoice in invoice_by_balance.items()
+            }
+        )
+        self._post_and_send_invoices(invoice_by_balance)
+        return invoice_by_balance
+
+    @api.model
+    def _get_consolidated_note(self, invoice, count):
+        """The chatter note of a balance billed on ``invoice`` for ``count``
+        items: one string per number (Odoo has no plural forms in Python)."""
+        if count == 1:
+            return self.env._(
+                "Consolidated %(document)s %(link)s created for 1 item.",
+                document=invoice.type_name,
+                link=invoice._get_html_link(),
+            )
+        return self.env._(
+            "Consolidated %(document)s %(link)s created for %(count)s items.",
+            document=invoice.type_name,
+            link=invoice._get_html_link(),
+            count=count,
+        )
+
+    def _add_invoice_line_amounts(self, values, lines, sequences):
+        """Give the product lines of the invoice ``values`` (for ``lines``, items
+        of this balance) the amounts and tax tags Odoo's tax engine computes for
+        them, as the invoice will: ``account.move.create`` then finds nothing to
+        write on its product lines (``_sync_tax_lines`` writes each line whose
+        amounts differ, one write per line: most of the cost of a large
+        invoice). A line computed otherwise by Odoo is still written by it: this
+        saves work and changes no amount. Only for invoices in the company's
+        currency; a credit note or another currency is left to Odoo."""
+        self.ensure_one()
+        company = self.company_id
+        if values["move_type"] != "out_invoice" or self.currency_id != (
+            company.currency_id
+        ):
+            return
+        AccountTax = self.env["account.tax"]
+        # An out_invoice's product lines are credits (direction sign -1).
+        base_lines = [
+            line._prepare_base_line_for_taxes_computation(sign=-1) for line in lines
+        ]
+        AccountTax._add_tax_details_in_base_lines(base_lines, company)
+        AccountTax._round_base_lines_tax_details(base_lines, company)
+        AccountTax._add_accounting_data_in_base_lines_tax_details(base_lines, company)
+        amounts = {}
+        for line, base_line in zip(lines, base_lines, strict=True):
+            details = base_line["tax_details"]
+            amounts[sequences[line]] = {
+                "amount_currency": -(
+                    details["total_excluded_currency"]
+                    + details["delta_total_excluded_currency"]
+                ),
+                "balance": -(
+                    details["total_excluded"] + details["delta_total_excluded"]
+                ),
+                "tax_tag_ids": [Command.set(base_line["tax_tag_ids"].ids)],
+            }
+        for command in values["invoice_line_ids"]:
+            line_values = command[2]
+            if line_values.get("display_type") == "product":
+                line_values.update(amounts.get(line_values.get("sequence"), {}))
 
     def _compute_totals(self, lines):
         """Former name of ``_get_tax_totals`` (it is no compute method)."""
@@ -232,19 +366,43 @@ class CustomerBalance(models.Model):
         """Confirm the consolidated invoice, charge the customer's saved payment
         method and e-mail the invoice, as the company wants it."""
         self.ensure_one()
-        company = self.company_id
-        if not company.balance_auto_post:
+        self._post_and_send_invoices({self: invoice})
+
+    def _post_and_send_invoices(self, invoice_by_balance):
+        """``_post_and_send`` for the consolidated invoices ``{balance: invoice}``
+        of these balances: the invoices of companies that post them are posted
+        together (one ``action_post``), then each is charged and e-mailed as its
+        company wants it."""
+        to_post = {
+            balance: invoice
+            for balance, invoice in invoice_by_balance.items()
+            if balance.company_id.balance_auto_post
+        }
+        if not to_post:
             return
-        invoice.action_post()
-        if company.balance_auto_pay:
-            invoice._balance_charge_saved_payment_method()
-        if company.balance_auto_send:
-            self._send_invoice(invoice)
+        self.env["account.move"].union(*to_post.values()).action_post()
+        to_send = self.env["account.move"]
+        for balance, invoice in to_post.items():
+            company = balance.company_id
+            if company.balance_auto_pay:
+                invoice._balance_charge_saved_payment_method()
+            if company.balance_auto_send:
+                balance._prepare_sending(invoice)
+                to_send |= invoice
+        if to_send:
+            self.env.ref("account.ir_cron_account_move_send")._trigger()
 
     def _send_invoice(self, invoice):
         """E-mail the posted consolidated ``invoice`` in the background by Odoo's own
         sending job, as batch sending does, to the recipients ``account.move.send``
         proposes for a consolidated invoice."""
+        self.ensure_one()
+        self._prepare_sending(invoice)
+        self.env.ref("account.ir_cron_account_move_send")._trigger()
+
+    def _prepare_sending(self, invoice):
+        """Mark the posted consolidated ``invoice`` for Odoo's sending job (its
+        ``sending_data``), to the recipients ``account.move.send`` proposes."""
         self.ensure_one()
         recipients = self.env["account.move.send"]._get_balance_mail_partners(invoice)
         invoice.sending_data = {
@@ -253,7 +411,6 @@ class CustomerBalance(models.Model):
             "sending_methods": ["email"],
             "mail_partner_ids": recipients.ids,
         }
-        self.env.ref("account.ir_cron_account_move_send")._trigger()
 
     def _reopen_after_cancelled_invoice(self, invoice):
         """The consolidated ``invoice`` of these invoiced balances was cancelled or

@@ -15,10 +15,14 @@ class CustomerBalanceLedger(models.Model):
     - a **charge** or **credit** per item that is pending or invoiced (cancelled
       items never counted), dated on its service date, for its total with taxes
       (a credit is negative);
+    - an **adjusted on the invoice** row per invoice line that bills another
+      amount than its item charged (the accountant changed the draft: a price, a
+      quantity, a line added), dated on the invoice date, for the difference: a
+      change made on the invoice shows as what it is, never as rounding;
     - a **tax rounding** row where taxes rounded on the whole set (*round
       globally*) make the total of an open balance, or of an invoice, differ from
-      the sum of its items' own totals: the ledger then sums to the balance's and
-      the invoice's totals to the cent;
+      the sum of its items' (for an invoice: its lines') own totals: the ledger
+      then sums to the balance's and the invoice's totals to the cent;
     - a **billed** row per invoice the items were billed on (the consolidated
       invoice, or the invoice of items invoiced at once), dated on the invoice date,
       for minus the invoice's total: the charges leave the ledger for the
@@ -59,6 +63,7 @@ class CustomerBalanceLedger(models.Model):
             "amount_total",
         ],
         "sale.order.line": ["order_id"],
+        "account.move.line": ["move_id", "display_type", "name", "price_total"],
         "account.move": [
             "name",
             "invoice_date",
@@ -79,6 +84,7 @@ class CustomerBalanceLedger(models.Model):
         selection=[
             ("charge", "Charge"),
             ("credit", "Credit"),
+            ("adjustment", "Adjusted on the Invoice"),
             ("rounding", "Tax Rounding"),
             ("billed", "Billed"),
         ],
@@ -120,15 +126,20 @@ class CustomerBalanceLedger(models.Model):
     )
 
     def _query(self):
-        """The ledger rows. Ids share one space: items ``4n``, billings ``4n+1``,
-        rounding of an invoice ``4n+2``, rounding of an open balance ``4n+3``.
+        """The ledger rows. Ids share one space: items ``5n``, billings ``5n+1``,
+        rounding of an invoice ``5n+2``, rounding of an open balance ``5n+3``,
+        adjustments ``5n+4`` (``n`` the invoice line's id).
 
-        Under *round globally* the taxes of a set of items are rounded on the set,
-        so a balance's (and its invoice's) total may differ by a cent or so from
-        the sum of its items' own totals: a **rounding** row carries the
-        difference, dated with the set, so that the rows of an open balance sum
-        to its total and a billing row (minus the invoice's total) brings the
-        running balance back to what is still unbilled."""
+        An invoice line that bills another amount than its item charged (or no
+        item at all) was changed on the invoice, most often by the accountant on
+        the draft: an **adjustment** row carries the difference, so that the
+        charges, their adjustments and the rounding sum to what the invoice
+        bills. Under *round globally* the taxes of a set of items are rounded on
+        the set, so a balance's (and its invoice's) total may differ by a cent or
+        so from the sum of its items' (its lines') own totals: a **rounding** row
+        carries that difference only, dated with the set, so that the rows of an
+        open balance sum to its total and a billing row (minus the invoice's
+        total) brings the running balance back to what is still unbilled."""
         return SQL(
             """
             WITH invoiced AS (
@@ -136,13 +147,36 @@ class CustomerBalanceLedger(models.Model):
                        MIN(COALESCE(balance.partner_id, line.partner_id))
                            AS partner_id,
                        MIN(line.currency_id) AS currency_id,
-                       MIN(line.balance_id) AS balance_id,
-                       SUM(line.price_total) AS items_total
+                       MIN(line.balance_id) AS balance_id
                   FROM customer_balance_line line
              -- Items invoiced on their own may have left their balance.
              LEFT JOIN customer_balance balance ON balance.id = line.balance_id
                  WHERE line.state = 'invoiced'
               GROUP BY line.invoice_id
+            ),
+            invoice_lines AS (
+                SELECT move_line.id AS move_line_id,
+                       move_line.move_id AS move_id,
+                       COALESCE(move_line.name, item.name) AS name,
+                       item.id AS item_id,
+                       item.partner_id AS contact_id,
+                       item.sale_line_id AS sale_line_id,
+                       CASE WHEN move.move_type = 'out_refund'
+                            THEN -move_line.price_total ELSE move_line.price_total
+                       END AS line_total,
+                       COALESCE(item.price_total, 0.0) AS item_total
+                  FROM account_move_line move_line
+                  JOIN account_move move ON move.id = move_line.move_id
+             LEFT JOIN customer_balance_line item
+                       ON item.invoice_line_id = move_line.id
+                      AND item.state = 'invoiced'
+                 WHERE move_line.move_id IN (SELECT move_id FROM invoiced)
+                   AND move_line.display_type = 'product'
+            ),
+            lines_total AS (
+                SELECT move_id, SUM(line_total) AS lines_total
+                  FROM invoice_lines
+              GROUP BY move_id
             ),
             billed AS (
                 SELECT invoiced.*,
@@ -151,9 +185,11 @@ class CustomerBalanceLedger(models.Model):
                        COALESCE(move.invoice_date, move.date) AS date,
                        CASE WHEN move.move_type = 'out_refund'
                             THEN -move.amount_total ELSE move.amount_total END
-                           AS move_total
+                           AS move_total,
+                       COALESCE(lines_total.lines_total, 0.0) AS lines_total
                   FROM invoiced
                   JOIN account_move move ON move.id = invoiced.move_id
+             LEFT JOIN lines_total ON lines_total.move_id = invoiced.move_id
             ),
             pending AS (
                 SELECT line.balance_id AS balance_id,
@@ -164,7 +200,7 @@ class CustomerBalanceLedger(models.Model):
               GROUP BY line.balance_id
             ),
             rows AS (
-                SELECT line.id * 4 AS id,
+                SELECT line.id * 5 AS id,
                        line.service_date AS date,
                        COALESCE(line.invoice_id * 3, %(pending)s) AS sequence,
                        CASE WHEN line.price_total < 0 THEN 'credit' ELSE 'charge' END
@@ -185,23 +221,37 @@ class CustomerBalanceLedger(models.Model):
              LEFT JOIN sale_order_line sale_line ON sale_line.id = line.sale_line_id
                  WHERE line.state IN ('pending', 'invoiced')
                 UNION ALL
-                SELECT billed.move_id * 4 + 2, billed.date, billed.move_id * 3 + 1,
+                SELECT invoice_lines.move_line_id * 5 + 4, billed.date,
+                       billed.move_id * 3 + 1,
+                       'adjustment',
+                       invoice_lines.name, billed.partner_id,
+                       invoice_lines.contact_id, billed.company_id,
+                       billed.currency_id, billed.balance_id, invoice_lines.item_id,
+                       sale_line.order_id, billed.move_id, 'invoiced',
+                       invoice_lines.line_total - invoice_lines.item_total
+                  FROM invoice_lines
+                  JOIN billed ON billed.move_id = invoice_lines.move_id
+             LEFT JOIN sale_order_line sale_line
+                       ON sale_line.id = invoice_lines.sale_line_id
+                 WHERE invoice_lines.line_total != invoice_lines.item_total
+                UNION ALL
+                SELECT billed.move_id * 5 + 2, billed.date, billed.move_id * 3 + 1,
                        'rounding',
                        billed.move_name, billed.partner_id, NULL, billed.company_id,
                        billed.currency_id, billed.balance_id, NULL, NULL,
                        billed.move_id, 'invoiced',
-                       billed.move_total - billed.items_total
+                       billed.move_total - billed.lines_total
                   FROM billed
-                 WHERE billed.move_total != billed.items_total
+                 WHERE billed.move_total != billed.lines_total
                 UNION ALL
-                SELECT billed.move_id * 4 + 1, billed.date, billed.move_id * 3 + 2,
+                SELECT billed.move_id * 5 + 1, billed.date, billed.move_id * 3 + 2,
                        'billed',
                        billed.move_name, billed.partner_id, NULL, billed.company_id,
                        billed.currency_id, billed.balance_id, NULL, NULL,
                        billed.move_id, NULL, -billed.move_total
                   FROM billed
                 UNION ALL
-                SELECT balance.id * 4 + 3, pending.date, %(pending)s + 1,
+                SELECT balance.id * 5 + 3, pending.date, %(pending)s + 1,
                        'rounding',
                        balance.name, balance.partner_id, NULL, balance.company_id,
                        balance.currency_id, balance.id, NULL, NULL, NULL, 'pending',

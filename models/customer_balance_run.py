@@ -2,9 +2,12 @@
 """The bill run: every due balance becomes its consolidated invoice.
 
 Read ``_cron_bill_run`` top-down: collect the charges due today, collect the due
-balances, lock each, bill it under its own savepoint (``_bill_locked_balance``, the
-unit that the job queue bridge dispatches too), store its error, and record the
-outcome from the ``BillResult`` billing returned.
+balances, and bill them in batches of ``INVOICE_BATCH_SIZE``: lock the batch, bill
+it in one transaction with its invoices created by one ``account.move.create``
+call (``_bill_locked_balances``, the unit that the job queue bridge dispatches
+too), and when that fails, bill its balances one by one under their own
+savepoints (``_bill_locked_balance``) so that only the failing one is left out
+with its error; record the outcomes from the ``BillResult`` billing returned.
 """
 
 import logging
@@ -19,6 +22,11 @@ from odoo.fields import Domain
 from odoo.tools import format_amount, format_datetime
 
 _logger = logging.getLogger(__name__)
+
+# Balances whose invoices are built together (one ``account.move.create``) and
+# committed together; the system parameter overrides it.
+INVOICE_BATCH_SIZE = 10
+INVOICE_BATCH_SIZE_PARAM = "customer_balance.bill_run_invoice_batch_size"
 
 
 @dataclass(frozen=True)
@@ -253,20 +261,24 @@ class CustomerBalanceRun(models.Model):
     @api.model
     def _cron_bill_run(self, batch_size=100):
         """The daily bill run (scheduled action ``ir_cron_consolidate_due``): bill
-        every due balance, each in its own transaction under a row lock, so that
-        several workers can share the run and a run that dies resumes where it
-        stopped. A balance that fails is rolled back, its error kept on it and
-        logged in its chatter, and the run goes on without it.
+        every due balance under a row lock, a batch of balances per transaction
+        (``_bill_balances``), so that several workers can share the run and a run
+        that dies resumes where it stopped without billing anything twice. A
+        balance that fails is rolled back, its error kept on it and logged in its
+        chatter, and the run goes on without it.
 
         What became of each balance is written on the run record. The scheduler
-        calls this again while progress is reported (batches of ``batch_size``):
-        all those calls are one run, ended when nothing due is left."""
+        calls this again while progress is reported (``batch_size`` balances a
+        call): all those calls are one run, ended when nothing due is left."""
         Cron = self.env["ir.cron"]
         # 0) Collect the charges due today (subscriptions) before billing: they
-        # go on the balances billed below. Called on each batch: it is idempotent.
-        self._collect_due_charges()
+        # go on the balances billed below. Once per run, when it starts: the
+        # scheduler's next calls for the rest of the run find nothing new.
+        run = self._get_running("cron")
+        if not run:
+            self._collect_due_charges()
+            run = self.sudo().create({"trigger": "cron"})
         # 1) Collect the due balances, oldest billing date first, a batch a call.
-        run = self._get_or_start("cron")
         balances = self._get_due_balances(limit=batch_size)
         if balances:
             Cron._commit_progress(
@@ -274,11 +286,11 @@ class CustomerBalanceRun(models.Model):
                     self.env["customer.balance"]._get_due_domain()
                 )
             )
-            # 2-5) Lock, bill, store the error, record: each balance committed on
-            # its own (``_commit_progress``); when the time is up, the scheduler
-            # calls again for the rest.
+            # 2-5) Lock, bill, store the errors, record: each batch of invoices
+            # committed on its own (``_commit_progress``); when the time is up,
+            # the scheduler calls again for the rest.
             finished = run._bill_balances(
-                balances, on_progress=lambda: Cron._commit_progress(1) > 0
+                balances, on_progress=lambda count: Cron._commit_progress(count) > 0
             )
             if not finished or self._get_due_balances(limit=1):
                 # Balances are left (time is up, or some were skipped on a
@@ -300,8 +312,8 @@ class CustomerBalanceRun(models.Model):
     def _collect_due_charges(self):
         """Step 0 of the bill run, a hook: subscription charges due on the billing
         date are collected here before balances are billed;
-        ``customer_balance_contract`` implements it. Must be idempotent: the
-        scheduler calls the run once per batch."""
+        ``customer_balance_contract`` implements it. Must be idempotent: a run
+        resumed after its worker died, or the job queue's run, collects again."""
 
     @api.model
     def _get_due_balances(self, limit=None):
@@ -313,20 +325,70 @@ class CustomerBalanceRun(models.Model):
         )
 
     def _bill_balances(self, balances, on_progress=None):
-        """Steps 2-5 for ``balances``, one after the other, each outcome recorded
-        on this run. ``on_progress`` is called after each balance to commit it;
-        when it returns False, the rest is left for later. Returns whether all
-        were handled."""
+        """Steps 2-5 for ``balances``, in batches of ``_get_invoice_batch_size``
+        balances (``_bill_batch``: their invoices built in one create call), each
+        batch's outcomes recorded on this run. ``on_progress(count)`` is called
+        after each batch (``count`` balances) to commit it: a batch is billed
+        entirely or not at all. When it returns False, the rest is left for
+        later. Returns whether all were handled."""
         self.ensure_one()
         due_domain = self.env["customer.balance"]._get_due_domain()
-        for balance_id in balances.ids:
-            balance = balances.browse(balance_id)
-            result = self._bill_balance(balance, due_domain)
-            if result:
-                self._record(balance, result)
-            if on_progress and not on_progress():
+        size = self._get_invoice_batch_size()
+        for start in range(0, len(balances), size):
+            batch = balances[start : start + size]
+            self._record_all(self._bill_batch(batch, due_domain))
+            if on_progress and not on_progress(len(batch)):
                 return False
         return True
+
+    @api.model
+    def _get_invoice_batch_size(self):
+        """How many balances the run bills together: their invoices are created
+        in one ``account.move.create`` call and committed together
+        (``customer_balance.bill_run_invoice_batch_size``, else
+        ``INVOICE_BATCH_SIZE``)."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(INVOICE_BATCH_SIZE_PARAM, "")
+        )
+        try:
+            return max(int(value), 1)
+        except ValueError:
+            return INVOICE_BATCH_SIZE
+
+    def _bill_batch(self, batch, due_domain):
+        """Steps 2-4 for a batch of balances in one transaction: lock those still
+        due, bill them together (``_bill_locked_balances``) under one savepoint,
+        store the errors of those that fail. When billing the batch raises (one
+        balance's invoice cannot be created or posted, a conflict), its work is
+        rolled back and its balances are billed again one by one under savepoints
+        of their own (``_bill_balance``): the failing one keeps its error, the
+        others are billed. Returns ``{balance: BillResult}`` for the balances
+        this run handled."""
+        if len(batch) > 1:
+            try:
+                with self.env.cr.savepoint():
+                    locked = batch.try_lock_for_update().filtered_domain(due_domain)
+                    results = self._bill_locked_balances(locked) if locked else {}
+            except Exception as error:  # noqa: BLE001 - retried one by one below
+                self.env.invalidate_all()
+                _logger.info(
+                    "Bill run: batch %s failed (%s), billing its balances one by one",
+                    batch.ids,
+                    error,
+                )
+            else:
+                for balance, result in results.items():
+                    if result.outcome == "failed":
+                        balance._store_billing_error(result.error)
+                return results
+        results = {}
+        for balance in batch:
+            result = self._bill_balance(balance, due_domain)
+            if result:
+                results[balance] = result
+        return results
 
     def _bill_balance(self, balance, due_domain):
         """Steps 2-4 for one balance: lock it, bill it under a savepoint of its
@@ -359,23 +421,42 @@ class CustomerBalanceRun(models.Model):
         return result
 
     def _bill_locked_balance(self, balance):
-        """Bill one due, locked balance as ``customer.balance._get_bill_decision``
-        decides: fail it (nothing billed, the reason kept), carry its items into
-        the next period, or bill it through the same transition as *Bill now*
-        (``_consolidate``: an invoice, a credit note, or closed when its items net
-        to zero). Returns the ``BillResult``. The unit the job queue's jobs bill
-        too."""
-        decision = balance._get_bill_decision()[balance]
-        match decision["outcome"]:
-            case "fail":
-                return BillResult("failed", error=decision["reason"])
-            case "carry":
-                return BillResult("carried", carried_to=balance._carry_over())
-            case _:
-                invoice = balance._consolidate()
-                if invoice:
-                    return BillResult("billed", invoice=invoice)
-                return BillResult("closed")
+        """Bill one due, locked balance (``_bill_locked_balances``). Returns the
+        ``BillResult``."""
+        return self._bill_locked_balances(balance)[balance]
+
+    def _bill_locked_balances(self, balances):
+        """Bill due, locked balances as ``customer.balance._get_bill_decision``
+        decides for each: fail it (nothing billed, the reason kept), carry its
+        items into the next period, or bill it through the same transition as
+        *Bill now* (``_consolidate``: an invoice, a credit note, or closed when its
+        items net to zero), the invoices of all of them created in one call.
+        Returns ``{balance: BillResult}``, in the order of ``balances``. The unit
+        the job queue's jobs bill too."""
+        decisions = balances._get_bill_decision()
+        results = {}
+        to_bill = balances.browse()
+        for balance in balances:
+            decision = decisions[balance]
+            match decision["outcome"]:
+                case "fail":
+                    results[balance] = BillResult("failed", error=decision["reason"])
+                case "carry":
+                    results[balance] = BillResult(
+                        "carried", carried_to=balance._carry_over()
+                    )
+                case _:
+                    results[balance] = None
+                    to_bill |= balance
+        if to_bill:
+            to_bill._consolidate()
+        for balance in to_bill:
+            results[balance] = (
+                BillResult("billed", invoice=balance.invoice_id)
+                if balance.invoice_id
+                else BillResult("closed")
+            )
+        return results
 
     @api.model
     def _send_upcoming_notices(self):
@@ -389,13 +470,16 @@ class CustomerBalanceRun(models.Model):
         """The run that bills now: the one of ``trigger`` still running (the cron's
         next batch, or a run whose worker died, which this one resumes), else a new
         one."""
-        Run = self.sudo()
-        run = Run.search(
+        return self._get_running(trigger) or self.sudo().create({"trigger": trigger})
+
+    @api.model
+    def _get_running(self, trigger="cron"):
+        """The run of ``trigger`` still running, if any."""
+        return self.sudo().search(
             [("state", "=", "running"), ("trigger", "=", trigger)],
             order="date_start desc, id desc",
             limit=1,
         )
-        return run or Run.create({"trigger": trigger})
 
     @api.model
     def _is_last_run_failed(self):
@@ -420,22 +504,30 @@ class CustomerBalanceRun(models.Model):
 
     def _record(self, balance, result):
         """Step 5: write down what billing ``balance`` did (a ``BillResult``)."""
+        return self._record_all({balance: result})
+
+    def _record_all(self, results):
+        """Step 5 for a batch: write down what billing each balance did
+        (``{balance: BillResult}``), in one insert."""
         self.ensure_one()
         return (
             self.env["customer.balance.run.line"]
             .sudo()
             .create(
-                {
-                    "run_id": self.id,
-                    "balance_id": balance.id,
-                    "company_id": balance.company_id.id,
-                    "outcome": result.outcome,
-                    "invoice_id": result.invoice.id if result.invoice else False,
-                    "carried_to_id": (
-                        result.carried_to.id if result.carried_to else False
-                    ),
-                    "error": result.error or False,
-                }
+                [
+                    {
+                        "run_id": self.id,
+                        "balance_id": balance.id,
+                        "company_id": balance.company_id.id,
+                        "outcome": result.outcome,
+                        "invoice_id": result.invoice.id if result.invoice else False,
+                        "carried_to_id": (
+                            result.carried_to.id if result.carried_to else False
+                        ),
+                        "error": result.error or False,
+                    }
+                    for balance, result in results.items()
+                ]
             )
         )
 

@@ -30,6 +30,9 @@ from . import test_bill_run_preview
 from . import test_upcoming_notice
 from . import test_bill_run_preview_tour
 from . import test_cancel_after_billing
+from . import test_invoice_adjustment
+from . import test_price_change_after_billing
 from . import test_grouping_key
 from . import test_write_guard
 from . import test_texts
+from . import test_bill_run_batches

@@ -20,23 +20,9 @@ class TestAssignment(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
         cls.Partner = cls.env["res.partner"]
 
     # === HELPERS === #
-
-    def _item_vals(self, partner, price_unit=100.0, service_date="2026-06-15", **vals):
-        return {
-            "partner_id": partner.id,
-            "product_id": self.desk.id,
-            "name": "Desk day",
-            "quantity": 1.0,
-            "price_unit": price_unit,
-            "tax_ids": [Command.set(self.tax_sale_a.ids)],
-            "service_date": service_date,
-            **vals,
-        }
 
     def _per_company(self):
         self.company.balance_grouping = "company"
@@ -319,13 +305,13 @@ class TestAssignment(CustomerBalanceCommon):
         )
         self.company.balance_admin_only = True
         with self._assert_refused("Only items added by your staff"):
-            self.Item.with_user(portal).sudo().create(self._item_vals(self.lisa))
+            self.Item.with_user(portal).sudo().create(self._new_item_vals(self.lisa))
 
         staff = self._new_item(self.lisa)
         self.assertEqual(staff.balance_id.partner_id, self.lisa)
 
         self.company.balance_admin_only = False
-        shop = self.Item.with_user(portal).sudo().create(self._item_vals(self.lisa))
+        shop = self.Item.with_user(portal).sudo().create(self._new_item_vals(self.lisa))
         self.assertEqual(shop.balance_id, staff.balance_id)
         self.assertEqual(staff.balance_id.item_count, 2)
 
@@ -387,14 +373,14 @@ class TestAssignment(CustomerBalanceCommon):
         other.write({"balance_enabled": True, "balance_period": "week"})
         Item = self.Item.with_context(allowed_company_ids=(self.company + other).ids)
 
-        here = Item.create(self._item_vals(self.anna))
+        here = Item.create(self._new_item_vals(self.anna))
         there = Item.create(
-            self._item_vals(
+            self._new_item_vals(
                 self.anna, 60.0, company_id=other.id, tax_ids=[Command.clear()]
             )
         )
         there_2 = Item.create(
-            self._item_vals(
+            self._new_item_vals(
                 self.anna, 40.0, company_id=other.id, tax_ids=[Command.clear()]
             )
         )
@@ -411,7 +397,7 @@ class TestAssignment(CustomerBalanceCommon):
         self.assertAlmostEqual(there.balance_id.amount_untaxed, 100.0)
         self.assertEqual(here.balance_id.line_ids, here)
 
-        moved = Item.create(self._item_vals(self.anna, 25.0, tax_ids=[]))
+        moved = Item.create(self._new_item_vals(self.anna, 25.0, tax_ids=[]))
         self.assertEqual(moved.balance_id, here.balance_id)
         moved.company_id = other
         self.assertEqual(moved.balance_id, there.balance_id)
@@ -542,7 +528,9 @@ class TestAssignment(CustomerBalanceCommon):
             return self._count_queries(
                 lambda: self.Item.create(
                     [
-                        self._item_vals(partner, 10.0, service_date=days[i % len(days)])
+                        self._new_item_vals(
+                            partner, 10.0, service_date=days[i % len(days)]
+                        )
                         for i in range(count)
                     ]
                 )

@@ -25,8 +25,6 @@ class TestAutoPayment(CustomerBalanceCommon, AccountPaymentCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company.write({"balance_auto_post": True, "balance_auto_pay": True})
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
 
     def setUp(self):
         super().setUp()

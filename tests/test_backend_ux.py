@@ -19,8 +19,6 @@ class BackendUxCommon(CustomerBalanceCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
         cls.studio = cls.env["res.partner"].create(
             {"name": "Studio Nord", "email": "hello@studio-nord.example"}
         )
@@ -55,18 +53,8 @@ class TestMoveItems(BackendUxCommon):
         """Studio Nord's June item may move to Studio Nord's July balance; Figma's
         and Lisa's balances are not offered, nor Studio Nord's cancelled one."""
         june = self._balance(self.studio)
-        july = self._balance(
-            self.studio,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
-        closed = self._balance(
-            self.studio,
-            period_start="2026-08-01",
-            period_end="2026-08-31",
-            billing_date="2026-08-31",
-        )
+        july = self._balance(self.studio, month=7)
+        closed = self._balance(self.studio, month=8)
         closed._cancel("Closed")
         figma = self._balance(self.figma)
         lisa = self._balance(self.lisa)

@@ -11,13 +11,9 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.convert import convert_file
 
-from .common import CustomerBalanceCommon
+from .common import CustomerBalanceCommon, WorkerKilled
 
 _logger = logging.getLogger(__name__)
-
-
-class WorkerKilled(Exception):
-    """The worker running the bill run dies (killed, out of memory, restarted)."""
 
 
 @tagged("post_install", "-at_install")
@@ -25,9 +21,6 @@ class TestBillRun(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
-        cls.Move = cls.env["account.move"]
         cls.members = cls.env["res.partner"].create(
             [
                 {"name": f"Member {number}", "email": f"member{number}@example.org"}
@@ -277,10 +270,14 @@ class TestBillRun(CustomerBalanceCommon):
     # === CRASH AND RESUME === #
 
     def test_killed_run_resumes_without_duplicates(self):
-        """Five members' June balances; the worker dies while committing the third
-        (its work is lost with the transaction, the first two were committed). The
-        next run bills the remaining three: five invoices, one per balance, every
-        item invoiced exactly once."""
+        """Five members' June balances, billed one per transaction (batches of
+        one); the worker dies while committing the third (its work is lost with
+        the transaction, the first two were committed). The next run bills the
+        remaining three: five invoices, one per balance, every item invoiced
+        exactly once. (Batches of several: ``test_bill_run_batches``.)"""
+        self.env["ir.config_parameter"].set_param(
+            "customer_balance.bill_run_invoice_batch_size", "1"
+        )
         balances, items = self._june_balances(self.members, prices=(100.0, 20.0, 5.0))
         cr = self.env.cr
         calls = []

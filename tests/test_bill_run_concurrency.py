@@ -106,25 +106,35 @@ class TestBillRunConcurrency(BaseCase):
             )
             env.invalidate_all()
             env["res.partner"].browse(self.partner_ids).unlink()
+            env["ir.config_parameter"].set_param(
+                "customer_balance.bill_run_invoice_batch_size", False
+            )
             settings = dict(self.saved_settings)
             settings.pop("id")
             env["res.company"].browse(self.company_id).write(settings)
             cr.commit()  # pylint: disable=invalid-commit
 
     def test_two_bill_runs_at_once_bill_each_balance_once(self):
-        """Two workers start the bill run at the same moment; billing is slowed down
-        so that they overlap. Each balance gets exactly one consolidated invoice and
-        each item is invoiced once."""
+        """Two workers start the bill run at the same moment, billing batches of
+        two balances; billing is slowed down so that they overlap. Each balance
+        gets exactly one consolidated invoice and each item is invoiced once."""
+        with closing(self._cursor()) as cr:
+            params = self._env(cr)["ir.config_parameter"]
+            params.set_param("customer_balance.bill_run_invoice_batch_size", "2")
+            cr.commit()  # pylint: disable=invalid-commit
         Run = Registry(get_db_name())["customer.balance.run"]
-        original = Run._bill_locked_balance
+        original = Run._bill_locked_balances
         start = threading.Barrier(2)
         errors = []
         billed_by = {}
 
-        def slow_bill_due(run, balance):
+        def slow_bill_due(run, balances):
             time.sleep(0.2)
-            billed_by.setdefault(balance.id, []).append(threading.current_thread().name)
-            return original(run, balance)
+            for balance in balances:
+                billed_by.setdefault(balance.id, []).append(
+                    threading.current_thread().name
+                )
+            return original(run, balances)
 
         def worker():
             try:
@@ -136,7 +146,7 @@ class TestBillRunConcurrency(BaseCase):
             except Exception as error:  # noqa: BLE001 - reported by the test
                 errors.append(error)
 
-        with patch.object(Run, "_bill_locked_balance", slow_bill_due):
+        with patch.object(Run, "_bill_locked_balances", slow_bill_due):
             threads = [
                 threading.Thread(target=worker, name=f"worker-{n}") for n in range(2)
             ]

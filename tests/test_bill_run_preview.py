@@ -23,9 +23,7 @@ class TestBillRunPreview(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
         cls.Preview = cls.env["customer.balance.run.preview"]
-        cls.Move = cls.env["account.move"]
         cls.members = cls.env["res.partner"].create(
             [
                 {"name": f"Member {number}", "email": f"member{number}@example.org"}
@@ -145,12 +143,7 @@ class TestBillRunPreview(CustomerBalanceCommon):
         balances = self._mixed_balances()[:5]
         # An invoice posted before: the next one would take the next number.
         with freeze_time("2026-06-20 08:00:00"):
-            posted = self._balance(
-                self.ben,
-                period_start="2026-05-01",
-                period_end="2026-05-31",
-                billing_date="2026-05-31",
-            )
+            posted = self._balance(self.ben, month=5)
             self._item(posted, 10.0)
             posted.action_consolidate()
         self.assertTrue(posted.invoice_id.name.startswith("INV"))

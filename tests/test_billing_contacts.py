@@ -1,10 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
+
+from .common import CustomerBalanceTestMixin
 
 
 @tagged("post_install", "-at_install")
-class TestBillingContacts(HttpCase):
+class TestBillingContacts(CustomerBalanceTestMixin, HttpCase):
     """Balances per company: Figma's whole balance is for its billing contacts
     (Carla, marked so by the accountant, and the invoice address Dora); Anna and
     Ben, plain employees, see their own items on it and their part's total; Zoe
@@ -13,16 +14,9 @@ class TestBillingContacts(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("base.main_company")
-        cls.company.write(
-            {
-                "balance_enabled": True,
-                "balance_grouping": "company",
-                "balance_portal_visible": True,
-            }
-        )
+        cls._setup_portal_company()
+        cls._setup_portal_customers("bc")
         Partner = cls.env["res.partner"]
-        cls.figma = Partner.create({"name": "Figma", "is_company": True})
         cls.anna, cls.ben, cls.carla, cls.dora = Partner.create(
             [
                 {"name": "Anna", "parent_id": cls.figma.id},
@@ -35,39 +29,13 @@ class TestBillingContacts(HttpCase):
                 {"name": "Dora Payable", "parent_id": cls.figma.id, "type": "invoice"},
             ]
         )
-        cls.acme = Partner.create({"name": "Acme", "is_company": True})
-        cls.zoe = Partner.create({"name": "Zoe", "parent_id": cls.acme.id})
-        for partner in (cls.anna, cls.ben, cls.carla, cls.dora, cls.zoe):
-            login = partner.name.split()[0].lower()
-            new_test_user(
-                cls.env,
-                login=f"bc.{login}",
-                password=f"bc.{login}",
-                groups="base.group_portal",
-                partner_id=partner.id,
-            )
-        Item = cls.env["customer.balance.line"]
-        today = cls.company._balance_today()
-
-        def item(partner, name, price):
-            return Item.create(
-                {
-                    "partner_id": partner.id,
-                    "name": name,
-                    "price_unit": price,
-                    "service_date": today,
-                    "tax_ids": [Command.clear()],
-                }
-            )
-
+        for partner in (cls.anna, cls.ben, cls.carla, cls.dora):
+            cls._portal_user(partner, f"bc.{partner.name.split()[0].lower()}")
+        item = cls._untaxed_item
         cls.anna_item = item(cls.anna, "Desk day (Anna)", 100.0)
         cls.ben_item = item(cls.ben, "Meeting room (Ben)", 72.5)
         cls.balance = cls.anna_item.balance_id
         cls.acme_balance = item(cls.zoe, "Secret Acme booking", 999.0).balance_id
-
-    def _get(self, url, login):
-        self.authenticate(login, login)
-        return self.url_open(url, allow_redirects=False)
 
     def _rpc_search_read(self, login, model, fields):
         """What ``login`` reads of ``model`` by RPC, as a script would."""

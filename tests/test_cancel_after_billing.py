@@ -17,8 +17,7 @@ class TestCancelAfterBilling(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.desk.invoice_policy = "order"
+        cls._sell_desk_days()
         # Billed = on a posted invoice (a draft one is cancelled with the order).
         cls.company.balance_auto_post = True
 

@@ -1,28 +1,22 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
+
+from .common import CustomerBalanceTestMixin
 
 
 @tagged("post_install", "-at_install")
-class TestCheckoutTour(HttpCase):
+class TestCheckoutTour(CustomerBalanceTestMixin, HttpCase):
     def test_member_adds_quotation_to_balance(self):
         """A member opens her quotation in the portal, chooses "Add to my customer
         balance" and confirms: the order is confirmed without any charge and its
         locker lands on her balance."""
-        company = self.env.ref("base.main_company")
-        company.write({"balance_enabled": True, "balance_grouping": "person"})
-        provider = self.env.ref("customer_balance.payment_provider_customer_balance")
-        provider.write({"state": "enabled", "is_published": True})
+        self._setup_balance_company(balance_grouping="person")
+        provider = self._enable_balance_provider()
         member = self.env["res.partner"].create(
             {"name": "Checkout Member", "email": "checkout.member@example.org"}
         )
-        new_test_user(
-            self.env,
-            login="checkout.member",
-            password="checkout.member",
-            groups="base.group_portal",
-            partner_id=member.id,
-        )
+        self._portal_user(member, "checkout.member")
         locker = self.env["product.product"].create(
             {
                 "name": "Locker",

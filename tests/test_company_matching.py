@@ -17,14 +17,7 @@ class TestCompanyMatching(CustomerBalanceTestMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("base.main_company")
-        cls.company.write(
-            {
-                "balance_enabled": True,
-                "balance_grouping": "company",
-                "balance_portal_visible": True,
-            }
-        )
+        cls._setup_portal_company()
         cls.Partner = cls.env["res.partner"]
         cls.figma = cls.Partner.create(
             {"name": "Figma", "is_company": True, "email": "accounting@figma.com"}
@@ -52,7 +45,7 @@ class TestCompanyMatching(CustomerBalanceTestMixin, HttpCase):
         cls.product = cls.env["product.product"].create(
             {"name": "Desk day", "type": "service", "list_price": 100.0}
         )
-        cls.figma_item = cls._charge(cls.ben, "Ben's desk", 80.0)
+        cls.figma_item = cls._untaxed_item(cls.ben, "Ben's desk", 80.0)
         cls.figma_balance = cls.figma_item.balance_id
         cls.figma_invoice = cls.env["account.move"].create(
             {
@@ -74,18 +67,6 @@ class TestCompanyMatching(CustomerBalanceTestMixin, HttpCase):
             {
                 "partner_id": cls.figma.id,
                 "order_line": [Command.create({"product_id": cls.product.id})],
-            }
-        )
-
-    @classmethod
-    def _charge(cls, partner, name, price):
-        return cls.env["customer.balance.line"].create(
-            {
-                "partner_id": partner.id,
-                "name": name,
-                "price_unit": price,
-                "service_date": cls.company._balance_today(),
-                "tax_ids": [Command.clear()],
             }
         )
 
@@ -152,7 +133,7 @@ class TestCompanyMatching(CustomerBalanceTestMixin, HttpCase):
         )
         self._assert_sees_nothing_of_figma()
 
-        charge = self._charge(self.mia, "Mia's desk", 30.0)
+        charge = self._untaxed_item(self.mia, "Mia's desk", 30.0)
         self.assertEqual(charge.balance_id.partner_id, self.mia)
         self.assertNotEqual(charge.balance_id, self.figma_balance)
 
@@ -161,7 +142,7 @@ class TestCompanyMatching(CustomerBalanceTestMixin, HttpCase):
         to Figma (logged on both chatters) and her next charge goes on Figma's
         balance."""
         self._submit_my_account("mia@figma.com")
-        before = self._charge(self.mia, "Mia's desk", 30.0)
+        before = self._untaxed_item(self.mia, "Mia's desk", 30.0)
 
         self.mia.with_user(self.accountant).action_balance_confirm_company()
 
@@ -169,7 +150,7 @@ class TestCompanyMatching(CustomerBalanceTestMixin, HttpCase):
         self.assertFalse(self.mia.balance_company_proposal_id)
         self.assertIn("Linked to company", self._messages(self.mia))
         self.assertIn("was linked to this company", self._messages(self.figma))
-        after = self._charge(self.mia, "Mia's meeting room", 45.0)
+        after = self._untaxed_item(self.mia, "Mia's meeting room", 45.0)
         self.assertEqual(after.balance_id, self.figma_balance)
         self.assertEqual(before.balance_id.partner_id, self.mia)
 

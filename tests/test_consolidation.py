@@ -16,9 +16,6 @@ class TestConsolidation(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
-        cls.Move = cls.env["account.move"]
         cls.tax_included = cls.tax_sale_a.copy(
             {"name": "15% incl.", "price_include_override": "tax_included"}
         )

@@ -5,7 +5,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import CustomerBalanceCommon
 
@@ -20,12 +20,7 @@ class TestGroupingKey(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="grouping.clerk",
-            groups="account.group_account_invoice,sales_team.group_sale_salesman",
-        )
+        cls.billing_user = cls._billing_clerk("grouping.clerk")
 
     def _keep_balances_apart_by_project(self):
         """Extend the grouping key as a module keeping balances per project would.

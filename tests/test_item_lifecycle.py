@@ -19,15 +19,8 @@ class TestItemLifecycle(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.desk.invoice_policy = "order"
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="billing.clerk",
-            groups="account.group_account_invoice,sales_team.group_sale_salesman",
-        )
+        cls._sell_desk_days()
+        cls.billing_user = cls._billing_clerk("billing.clerk")
         cls.cron = cls.env.ref("customer_balance.ir_cron_consolidate_due")
 
     # === HELPERS === #
@@ -209,7 +202,7 @@ class TestItemLifecycle(CustomerBalanceCommon):
         triggers = self.env["ir.cron.trigger"].search_count(
             [("cron_id", "=", self.cron.id)]
         )
-        with patch.object(Balance, "_invoice_items", broken):
+        with patch.object(Balance, "_invoice_balances", broken):
             order = self._book(self.anna, qty=2.0)
             item = order.order_line.balance_line_ids
             balance = item.balance_id

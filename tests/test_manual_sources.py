@@ -90,12 +90,7 @@ class TestManualSources(CustomerBalanceCommon):
         """Items of Anna's June and July balances move together to Ben's June
         balance: each source says what left it, the target names both sources."""
         june = self._balance(self.anna)
-        july = self._balance(
-            self.anna,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
+        july = self._balance(self.anna, month=7)
         target = self._balance(self.ben)
         june_item = self._item(june, 12.0, name="June desk")
         july_item = self._item(july, 8.0, name="July desk")
@@ -522,12 +517,7 @@ class TestManualSources(CustomerBalanceCommon):
         """Add Entry from Anna's scheduled July balance puts the charge on that
         balance, not on the June one of today, with a service date in July."""
         june = self._balance(self.anna)
-        july = self._balance(
-            self.anna,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
+        july = self._balance(self.anna, month=7)
         with self._entry_form(july.action_add_entry()) as form:
             self.assertEqual(form.partner_id, self.anna)
             self.assertEqual(form.balance_id, july)

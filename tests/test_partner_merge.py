@@ -57,12 +57,7 @@ class TestPartnerMerge(CustomerBalanceCommon):
         Lisa's, with its item."""
         lisa_june = self._balance(self.lisa)
         self._item(lisa_june, 100.0)
-        twin_july = self._balance(
-            self.lisa_twin,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
+        twin_july = self._balance(self.lisa_twin, month=7)
         twin_item = self._item(twin_july, 55.0)
 
         self._merge(self.lisa | self.lisa_twin, self.lisa)

@@ -6,14 +6,15 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, http
 from odoo.exceptions import LockError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import date_utils
 
 from ..models.customer_balance_payment import CustomerBalance
+from .common import CustomerBalanceTestMixin
 
 
 @tagged("post_install", "-at_install")
-class TestPayNow(HttpCase):
+class TestPayNow(CustomerBalanceTestMixin, HttpCase):
     """Pay now: Figma's billing contact Carla (or whoever opens the balance's
     share link) settles Figma's open balance from its page. The balance is billed
     at once, its invoice posted although Figma's invoices are reviewed first, and
@@ -23,15 +24,7 @@ class TestPayNow(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("base.main_company")
-        cls.company.write(
-            {
-                "balance_enabled": True,
-                "balance_grouping": "company",
-                "balance_portal_visible": True,
-                "balance_auto_post": False,
-            }
-        )
+        cls._setup_portal_company(balance_auto_post=False)
         cls.provider = cls.env["payment.provider"].search(
             [("code", "=", "demo")], limit=1
         )
@@ -42,9 +35,8 @@ class TestPayNow(HttpCase):
             cls.provider.journal_id = cls.env["account.journal"].search(
                 [("type", "=", "bank"), ("company_id", "=", cls.company.id)], limit=1
             )
-        Partner = cls.env["res.partner"]
-        cls.figma = Partner.create({"name": "Figma", "is_company": True})
-        cls.carla, cls.anna = Partner.create(
+        cls._setup_portal_customers("pay")
+        cls.carla, cls.anna = cls.env["res.partner"].create(
             [
                 {
                     "name": "Carla",
@@ -55,37 +47,15 @@ class TestPayNow(HttpCase):
                 {"name": "Anna", "parent_id": cls.figma.id},
             ]
         )
-        cls.acme = Partner.create({"name": "Acme", "is_company": True})
-        cls.zoe = Partner.create({"name": "Zoe", "parent_id": cls.acme.id})
-        for partner in (cls.carla, cls.anna, cls.zoe):
-            login = f"pay.{partner.name.lower()}"
-            new_test_user(
-                cls.env,
-                login=login,
-                password=login,
-                groups="base.group_portal",
-                partner_id=partner.id,
-            )
+        for partner in (cls.carla, cls.anna):
+            cls._portal_user(partner, f"pay.{partner.name.lower()}")
         cls.balance = (
-            cls._item(cls.anna, "Desk day (Anna)", 100.0)
-            + cls._item(cls.carla, "Meeting room (Carla)", 72.5)
+            cls._untaxed_item(cls.anna, "Desk day (Anna)", 100.0)
+            + cls._untaxed_item(cls.carla, "Meeting room (Carla)", 72.5)
         ).balance_id
-        cls.acme_balance = cls._item(cls.zoe, "Acme desk", 50.0).balance_id
+        cls.acme_balance = cls._untaxed_item(cls.zoe, "Acme desk", 50.0).balance_id
 
     # === HELPERS === #
-
-    @classmethod
-    def _item(cls, partner, name, price, day=None, **vals):
-        return cls.env["customer.balance.line"].create(
-            {
-                "partner_id": partner.id,
-                "name": name,
-                "price_unit": price,
-                "service_date": day or cls.company._balance_today(),
-                "tax_ids": [Command.clear()],
-                **vals,
-            }
-        )
 
     def _pay(self, balance, login=None, access_token=None, csrf=True):
         """POST Pay now on ``balance``'s page as ``login`` (``None``: an anonymous
@@ -106,10 +76,6 @@ class TestPayNow(HttpCase):
     def _page(self, balance, login=None, query=""):
         self.authenticate(login, login)
         return self.url_open(f"/my/balances/{balance.id}{query}", allow_redirects=False)
-
-    def _chatter(self, balance):
-        balance.invalidate_recordset(["message_ids"])
-        return "\n".join(balance.message_ids.mapped("body"))
 
     def _invoices(self, balance):
         return self.env["account.move"].search([("balance_id", "=", balance.id)])
@@ -179,7 +145,7 @@ class TestPayNow(HttpCase):
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.amount_total, 172.5)
         self._assert_to_payment_page(response, invoice)
-        self.assertIn("Pay now", self._chatter(self.balance))
+        self.assertIn("Pay now", self._messages(self.balance))
         payment_page = self.url_open(response.headers["Location"])
         self.assertEqual(payment_page.status_code, 200)
         self.assertIn('id="pay_with"', payment_page.text)
@@ -226,7 +192,7 @@ class TestPayNow(HttpCase):
             response = self._pay(self.balance, "pay.carla")
         self.assertIn("pay_error=1", response.headers["Location"])
         self._assert_nothing_billed(self.balance)
-        self.assertIn("No income account for Desk day", self._chatter(self.balance))
+        self.assertIn("No income account for Desk day", self._messages(self.balance))
         page = self.url_open(response.headers["Location"])
         self.assertIn("could not be started", page.text)
         self.assertNotIn("No income account", page.text)
@@ -339,11 +305,13 @@ class TestPayNow(HttpCase):
         # balance, with its own items only).
         last_month = date_utils.start_of(today - relativedelta(months=1), "month")
         zero = (
-            self._item(self.carla, "Desk day", 40.0, last_month)
-            + self._item(self.carla, "Goodwill", -40.0, last_month)
+            self._untaxed_item(self.carla, "Desk day", 40.0, last_month)
+            + self._untaxed_item(self.carla, "Goodwill", -40.0, last_month)
         ).balance_id
         next_month = date_utils.start_of(today + relativedelta(months=1), "month")
-        scheduled = self._item(self.carla, "Event hall", 300.0, next_month).balance_id
+        scheduled = self._untaxed_item(
+            self.carla, "Event hall", 300.0, next_month
+        ).balance_id
         self.assertTrue(scheduled.is_scheduled)
         cases = [(zero, "Nothing to pay"), (scheduled, "has not started yet")]
         for balance, reason in cases:
@@ -360,14 +328,8 @@ class TestPayNow(HttpCase):
 
         self.company.balance_period = "manual"
         lisa = self.env["res.partner"].create({"name": "Lisa"})
-        new_test_user(
-            self.env,
-            login="pay.lisa",
-            password="pay.lisa",
-            groups="base.group_portal",
-            partner_id=lisa.id,
-        )
-        manual = self._item(lisa, "Locker", 20.0).balance_id
+        self._portal_user(lisa, "pay.lisa")
+        manual = self._untaxed_item(lisa, "Locker", 20.0).balance_id
         self.assertEqual(manual.period_type, "manual")
         response = self._pay(manual, "pay.lisa")
         self._assert_nothing_billed(manual)

@@ -16,12 +16,6 @@ class TestPeriods(CustomerBalanceCommon):
     """Billing periods: calendar periods in the company's time zone, billing dates,
     settings changed mid-cycle, late and scheduled items."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
-
     # === HELPERS === #
 
     def _partner_items(self, partner, kind):

@@ -5,28 +5,23 @@ from urllib.parse import urlsplit
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import date_utils
+
+from .common import CustomerBalanceTestMixin
 
 
 @tagged("post_install", "-at_install")
-class TestPortal(HttpCase):
+class TestPortal(CustomerBalanceTestMixin, HttpCase):
     """Figma's billing contact follows her company's balance in the portal; nobody
     sees another company's or another person's balance."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("base.main_company")
-        cls.company.write(
-            {
-                "balance_enabled": True,
-                "balance_grouping": "company",
-                "balance_portal_visible": True,
-            }
-        )
+        cls._setup_portal_company()
+        cls._setup_portal_customers("portal")
         Partner = cls.env["res.partner"]
-        cls.figma = Partner.create({"name": "Figma", "is_company": True})
         # Anna is Figma's billing contact: she follows the company's whole balance.
         cls.anna = Partner.create(
             {
@@ -36,30 +31,10 @@ class TestPortal(HttpCase):
             }
         )
         cls.ben = Partner.create({"name": "Ben", "parent_id": cls.figma.id})
-        cls.acme = Partner.create({"name": "Acme", "is_company": True})
-        cls.zoe = Partner.create({"name": "Zoe", "parent_id": cls.acme.id})
-        for login, partner in (("anna", cls.anna), ("ben", cls.ben), ("zoe", cls.zoe)):
-            new_test_user(
-                cls.env,
-                login=f"portal.{login}",
-                password=f"portal.{login}",
-                groups="base.group_portal",
-                partner_id=partner.id,
-            )
+        for login, partner in (("anna", cls.anna), ("ben", cls.ben)):
+            cls._portal_user(partner, f"portal.{login}")
         today = cls.company._balance_today()
-        Item = cls.env["customer.balance.line"]
-
-        def item(partner, name, price, day=today):
-            return Item.create(
-                {
-                    "partner_id": partner.id,
-                    "name": name,
-                    "price_unit": price,
-                    "service_date": day,
-                    "tax_ids": [Command.clear()],
-                }
-            )
-
+        item = cls._untaxed_item
         cls.figma_items = item(cls.anna, "Desk day (Anna)", 100.0) + item(
             cls.ben, "Meeting room (Ben)", 72.5
         )
@@ -70,11 +45,6 @@ class TestPortal(HttpCase):
         cls.past = item(cls.anna, "Old desk day", 50.0, last_month).balance_id
         cls.past._consolidate()
         cls.past.invoice_id.action_post()
-
-    def _get(self, url, login=None):
-        if login:
-            self.authenticate(login, login)
-        return self.url_open(url, allow_redirects=False)
 
     def test_member_browses_company_balance(self):
         """Anna: My Account -> Customer Balances -> the current balance -> its
@@ -119,14 +89,11 @@ class TestPortal(HttpCase):
         next_month = date_utils.start_of(
             self.company._balance_today() + relativedelta(months=1), "month"
         )
-        item = self.env["customer.balance.line"].create(
-            {
-                "partner_id": self.ben.id,
-                "name": "Event hall next month",
-                "price_unit": 300.0,
-                "service_date": next_month + relativedelta(days=4),
-                "tax_ids": [Command.clear()],
-            }
+        item = self._untaxed_item(
+            self.ben,
+            "Event hall next month",
+            300.0,
+            day=next_month + relativedelta(days=4),
         )
         self.assertTrue(item.balance_id.is_scheduled)
         response = self._get(f"/my/balances/{item.balance_id.id}", "portal.anna")
@@ -153,14 +120,7 @@ class TestPortal(HttpCase):
     def test_per_person_balance_of_a_colleague_is_not_found(self):
         """With balances per person, Ben cannot open Anna's."""
         self.company.balance_grouping = "person"
-        own = self.env["customer.balance.line"].create(
-            {
-                "partner_id": self.anna.id,
-                "name": "Anna's own locker",
-                "price_unit": 42.0,
-                "tax_ids": [Command.clear()],
-            }
-        )
+        own = self._untaxed_item(self.anna, "Anna's own locker", 42.0)
         response = self._get(f"/my/balances/{own.balance_id.id}", "portal.ben")
         self.assertEqual(response.status_code, 404)
         self.assertNotIn(own.balance_id.name, response.text)
@@ -333,13 +293,7 @@ class TestPortal(HttpCase):
             {"name": "Sales 15%", "amount": 15.0, "type_tax_use": "sale"}
         )
         lisa = self.env["res.partner"].create({"name": "Lisa"})
-        new_test_user(
-            self.env,
-            login="portal.lisa",
-            password="portal.lisa",
-            groups="base.group_portal",
-            partner_id=lisa.id,
-        )
+        self._portal_user(lisa, "portal.lisa")
         item = self.env["customer.balance.line"].create(
             {
                 "partner_id": lisa.id,
@@ -427,19 +381,9 @@ class TestPortal(HttpCase):
         balance's own signed amounts (-50.00), as its form does."""
         today = self.company._balance_today()
         last_month = date_utils.start_of(today - relativedelta(months=2), "month")
-        Item = self.env["customer.balance.line"]
-        items = Item.create(
-            [
-                {
-                    "partner_id": self.anna.id,
-                    "name": name,
-                    "price_unit": price,
-                    "service_date": last_month,
-                    "tax_ids": [Command.clear()],
-                }
-                for name, price in (("Desk day", 30.0), ("Goodwill credit", -80.0))
-            ]
-        )
+        items = self._untaxed_item(
+            self.anna, "Desk day", 30.0, day=last_month
+        ) + self._untaxed_item(self.anna, "Goodwill credit", -80.0, day=last_month)
         balance = items.balance_id
         balance._consolidate().action_post()
         self.assertEqual(balance.invoice_id.move_type, "out_refund")
@@ -461,13 +405,10 @@ class TestPortal(HttpCase):
         column and totals lie inside the screen (a real browser measures)."""
         self.browser_size = "390x844"
         self.touch_enabled = True
-        self.env["customer.balance.line"].create(
-            {
-                "partner_id": self.anna.id,
-                "name": "Meeting room for a whole afternoon with a long description",
-                "price_unit": 12345.67,
-                "tax_ids": [Command.clear()],
-            }
+        self._untaxed_item(
+            self.anna,
+            "Meeting room for a whole afternoon with a long description",
+            12345.67,
         )
         self.start_tour(
             "/my/balances", "customer_balance_phone_tour", login="portal.anna"

@@ -5,10 +5,11 @@ from urllib.parse import urlsplit
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import date_utils
+
+from .common import CustomerBalanceTestMixin
 
 # Every URL a page hands on: links, forms, frames and the data attributes of
 # widgets (the chatter's token).
@@ -16,7 +17,7 @@ LINK_RE = re.compile(r'(?:href|action|src|data-[\w-]+)="([^"]*)"')
 
 
 @tagged("post_install", "-at_install")
-class TestPortalLinks(HttpCase):
+class TestPortalLinks(CustomerBalanceTestMixin, HttpCase):
     """Every link each role is shown on the balance pages (list, page,
     previous / next, statement, invoice, chatter) carries a balance's access
     token only for whom may read that balance in full, and only when she came
@@ -29,14 +30,7 @@ class TestPortalLinks(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("base.main_company")
-        cls.company.write(
-            {
-                "balance_enabled": True,
-                "balance_grouping": "company",
-                "balance_portal_visible": True,
-            }
-        )
+        cls._setup_portal_company()
         Partner = cls.env["res.partner"]
         cls.figma = Partner.create({"name": "Figma", "is_company": True})
         cls.lena, cls.tom = Partner.create(
@@ -51,29 +45,10 @@ class TestPortalLinks(HttpCase):
         )
         cls.lisa = Partner.create({"name": "Lisa"})
         for partner in (cls.lena, cls.tom, cls.lisa):
-            login = f"links.{partner.name.lower()}"
-            new_test_user(
-                cls.env,
-                login=login,
-                password=login,
-                groups="base.group_portal",
-                partner_id=partner.id,
-            )
+            cls._portal_user(partner, f"links.{partner.name.lower()}")
         today = cls.company._balance_today()
         last_month = date_utils.start_of(today - relativedelta(months=1), "month")
-        Item = cls.env["customer.balance.line"]
-
-        def item(partner, name, price, day=today):
-            return Item.create(
-                {
-                    "partner_id": partner.id,
-                    "name": name,
-                    "price_unit": price,
-                    "service_date": day,
-                    "tax_ids": [Command.clear()],
-                }
-            )
-
+        item = cls._untaxed_item
         cls.figma_open = (
             item(cls.lena, "Desk day (Lena)", 100.0)
             + item(cls.tom, "Meeting room (Tom)", 72.5)

@@ -209,7 +209,8 @@ class TestRandomized(CustomerBalanceCommon):
             line.product_uom_qty = rng.choice([0.0, 1.0, 2.0, 4.0])
         else:
             line.price_unit = rng.choice([10.0, 25.0, 47.5])
-        return line.balance_line_ids
+        # A price changed after billing gives (or withdraws) a difference item.
+        return line.balance_line_ids | line.balance_price_change_ids
 
     def _op_cancel_order(self):
         rng = self.rng
@@ -218,12 +219,17 @@ class TestRandomized(CustomerBalanceCommon):
             order = rng.choice(cancelled)
             order.action_draft()
             order.action_confirm()
-            return order.order_line.balance_line_ids
+            return (
+                order.order_line.balance_line_ids
+                | order.order_line.balance_price_change_ids
+            )
         orders = self._orders()
         if not orders:
             return False
         order = rng.choice(orders)
         touched = order.order_line.balance_line_ids | order.invoice_ids.balance_line_ids
+        # The differences of prices changed after billing are credited with it.
+        touched |= order.order_line.balance_price_change_ids
         released = order.invoice_ids.filtered(lambda m: m.state == "draft")
         touched |= released.balance_line_ids | self.Item.search(
             [("invoice_id", "in", released.ids)]

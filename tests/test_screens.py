@@ -18,8 +18,6 @@ class ScreensCommon(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
         cls.Ledger = cls.env["customer.balance.ledger"]
         cls.tax_21 = cls.env["account.tax"].create(
             {"name": "VAT 21%", "amount": 21.0, "type_tax_use": "sale"}
@@ -205,8 +203,7 @@ class TestBalanceScreens(ScreensCommon):
         """A booking item's product, quantity, price, discount and taxes cannot be
         changed on the balance form (the order is edited instead); a manual
         charge's price can."""
-        self.env.user.group_ids += self.env.ref("sales_team.group_sale_manager")
-        self.desk.invoice_policy = "order"
+        self._sell_desk_days()
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.lisa.id,
@@ -248,18 +245,8 @@ class TestBalanceScreens(ScreensCommon):
         """Moving Anna's item lists her other open balances of the company and
         currency, with customer and period, but not the item's own balance."""
         june = self._balance(self.anna)
-        july = self._balance(
-            self.anna,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
-        closed = self._balance(
-            self.ben,
-            period_start="2026-05-01",
-            period_end="2026-05-31",
-            billing_date="2026-05-31",
-        )
+        july = self._balance(self.anna, month=7)
+        closed = self._balance(self.ben, month=5)
         self._item(closed, 5.0)
         closed.action_consolidate()
         item = self._item(june, 50.0)
@@ -327,8 +314,7 @@ class TestOrderTellsTheTruth(ScreensCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.desk.invoice_policy = "order"
+        cls._sell_desk_days()
 
     def _book(self, **values):
         order = self.env["sale.order"].create(

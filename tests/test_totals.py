@@ -164,12 +164,7 @@ class TestTotals(CustomerBalanceCommon):
             with self.subTest(method=method):
                 self.company.tax_calculation_rounding_method = method
                 excluded = self._balance(partner)
-                included = self._balance(
-                    partner,
-                    period_start="2026-07-01",
-                    period_end="2026-07-31",
-                    billing_date="2026-07-31",
-                )
+                included = self._balance(partner, month=7)
                 excluded_items = self._items(
                     excluded, [(1.02, 1, 0.0, self.tax_21)] * 3
                 )

@@ -6,11 +6,7 @@ from freezegun import freeze_time
 
 from odoo.tests import new_test_user, tagged
 
-from .common import CustomerBalanceCommon
-
-
-class WorkerKilled(Exception):
-    """The worker running the bill run dies (killed, out of memory, restarted)."""
+from .common import CustomerBalanceCommon, WorkerKilled
 
 
 @tagged("post_install", "-at_install")
@@ -22,7 +18,6 @@ class TestUpcomingNotice(CustomerBalanceCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company.balance_notice_days = 3
-        cls.Balance = cls.env["customer.balance"]
         cls.template = cls.env.ref(
             "customer_balance.mail_template_balance_upcoming_invoice"
         )
@@ -150,19 +145,9 @@ class TestUpcomingNotice(CustomerBalanceCommon):
         other = self.env["res.partner"].create(
             {"name": "Pixar", "is_company": True, "email": "books@pixar.com"}
         )
-        with_address = self._balance(
-            other,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
+        with_address = self._balance(other, month=7)
         self._item(with_address, 100.0, service_date="2026-07-10")
-        second = self._balance(
-            self.figma,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
+        second = self._balance(self.figma, month=7)
         self._item(second, 100.0, partner=self.anna, service_date="2026-07-10")
         self._run_on("2026-07-29 08:00:00")
         self.assertEqual(self._notices(second).partner_ids, invoices)

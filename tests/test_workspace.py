@@ -15,8 +15,6 @@ class WorkspaceCommon(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
         cls.Ledger = cls.env["customer.balance.ledger"]
 
     def _charge(self, partner, price_unit, service_date, name="Desk day", **vals):
@@ -110,12 +108,7 @@ class TestWorkspace(WorkspaceCommon):
         self.assertEqual(june.invoice_id.id, invoice_action["res_id"])
         self.assertAlmostEqual(june.invoice_id.amount_total, 105.0)
 
-        july = self._balance(
-            self.anna,
-            period_start="2026-07-01",
-            period_end="2026-07-31",
-            billing_date="2026-07-31",
-        )
+        july = self._balance(self.anna, month=7)
         self._item(july, 40.0)
         cancel_action = july.action_cancel()
         with Form(
@@ -276,8 +269,7 @@ class TestWorkspace(WorkspaceCommon):
     def test_smart_buttons_both_ways(self):
         """A booking's balance lists the booking; the booking, the partner and the
         consolidated invoice lead back to the items and the balance."""
-        self.env.user.group_ids += self.env.ref("sales_team.group_sale_manager")
-        self.desk.invoice_policy = "order"
+        self._sell_desk_days()
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.anna.id,

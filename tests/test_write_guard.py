@@ -3,7 +3,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import CustomerBalanceCommon
 
@@ -19,14 +19,8 @@ class TestWriteGuard(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.desk.invoice_policy = "order"
-        cls.Item = cls.env["customer.balance.line"]
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="guard.clerk",
-            groups="account.group_account_invoice,sales_team.group_sale_salesman",
-        )
+        cls._sell_desk_days()
+        cls.billing_user = cls._billing_clerk("guard.clerk")
 
     def _book(self, partner):
         """A confirmed order of one desk day of ``partner`` (on a balance)."""

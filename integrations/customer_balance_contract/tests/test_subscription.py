@@ -4,10 +4,13 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import html2plaintext
 
-from odoo.addons.customer_balance.tests.common import CustomerBalanceCommon
+from odoo.addons.customer_balance.tests.common import (
+    CustomerBalanceCommon,
+    CustomerBalanceTestMixin,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -20,9 +23,6 @@ class TestSubscription(CustomerBalanceCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company.balance_include_subscriptions = True
-        cls.Balance = cls.env["customer.balance"]
-        cls.Item = cls.env["customer.balance.line"]
-        cls.Move = cls.env["account.move"]
         cls.Contract = cls.env["contract.contract"]
         cls.membership = cls._create_product(
             name="Membership",
@@ -435,23 +435,16 @@ class TestSubscription(CustomerBalanceCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestSubscriptionPortal(HttpCase):
+class TestSubscriptionPortal(CustomerBalanceTestMixin, HttpCase):
     """What a member reads about a subscription charge on her balance."""
 
     def test_member_sees_charge_paid_with_consolidated_invoice(self):
         """Lisa's membership waits on her balance next to a desk day: her balance
         page says the membership is paid with the consolidated invoice, and
         when; the desk day does not say so."""
-        company = self.env.ref("base.main_company")
-        company.write({"balance_enabled": True, "balance_portal_visible": True})
+        company = self._setup_balance_company(balance_portal_visible=True)
         lisa = self.env["res.partner"].create({"name": "Lisa Solo"})
-        new_test_user(
-            self.env,
-            login="portal.lisa",
-            password="portal.lisa",
-            groups="base.group_portal",
-            partner_id=lisa.id,
-        )
+        self._portal_user(lisa, "portal.lisa")
         Item = self.env["customer.balance.line"].with_company(company)
         values = {
             "partner_id": lisa.id,

@@ -101,22 +101,27 @@ class CustomerBalance(models.Model):
 
     def _bill_due_job(self, run=None):
         """Job: bill these balances exactly as the scheduled bill run does
-        (``customer.balance.run._bill_balances``: each still due once locked, each
-        billed by the run's unit ``_bill_locked_balance`` and committed on its own,
-        a failing one rolled back alone with its error stored, the others going
-        on); the outcomes are recorded on ``run`` (a run of its own when none is
-        given). A retried job skips the balances it billed before it failed."""
+        (``customer.balance.run._bill_balances``: in batches, those still due once
+        locked billed by the run's unit ``_bill_locked_balances`` with their
+        invoices created together, each batch committed on its own; when a batch
+        fails, its balances billed one by one, the failing one rolled back alone
+        with its error stored, the others going on); the outcomes are recorded on
+        ``run`` (a run of its own when none is given). A retried job skips the
+        balances it billed before it failed."""
         own_run = not run
         run = run or self.env["customer.balance.run"].sudo().create(
             {"trigger": "queue"}
         )
-        run._bill_balances(self, on_progress=self._commit_billed_balance)
+        run._bill_balances(
+            self, on_progress=lambda _count: self._commit_billed_balance()
+        )
         if own_run:
             run._finish()
         return self.env._("%s balances handled", len(self))
 
     def _commit_billed_balance(self):
-        """After each balance of a job: commit it (the job function allows it)."""
+        """After each batch of balances of a job: commit it (the job function
+        allows it)."""
         self.env.cr.commit()  # pylint: disable=invalid-commit
         return True
 

@@ -25,17 +25,11 @@ class TestBillRunQueue(CustomerBalanceCommon):
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("customer_balance_queue_job.enabled", "1")
         params.set_param("customer_balance_queue_job.chunk_size", "2")
-        cls.Balance = cls.env["customer.balance"]
         cls.Run = cls.env["customer.balance.run"]
         cls.members = cls.env["res.partner"].create(
             [{"name": f"Member {number}"} for number in range(1, 6)]
         )
-        cls.balances = cls.Balance
-        for member in cls.members:
-            balance = cls._balance(member)
-            cls._item(balance, 100.0)
-            cls._item(balance, 20.0)
-            cls.balances |= balance
+        cls.balances = cls._balances_with_items(cls.members)
 
     # === HELPERS === #
 
@@ -162,7 +156,11 @@ class TestBillRunQueue(CustomerBalanceCommon):
         committing the second (the database connection is lost): the second
         balance's work is rolled back with the job's transaction and the job is
         retried. The retry bills the second balance only; the run counts each
-        balance once and the retried one is not billed twice."""
+        balance once and the retried one is not billed twice. (Batches of one
+        balance: each committed on its own.)"""
+        self.env["ir.config_parameter"].set_param(
+            "customer_balance.bill_run_invoice_batch_size", "1"
+        )
         with trap_jobs() as trap:
             self._enqueue()
         jobs = self._bill_jobs(trap)
@@ -201,6 +199,46 @@ class TestBillRunQueue(CustomerBalanceCommon):
         run = self.Run.search([])
         self.assertEqual(run.state, "done")
         self.assertEqual((run.billed_count, run.failed_count), (5, 0))
+        self.assertEqual(len(run.line_ids), 5)
+        self.assertEqual(run.invoice_ids, invoices)
+
+    def test_job_failing_on_its_batch_commit_is_retried(self):
+        """The first job bills its two balances as one batch (one create call)
+        and its worker fails while committing it: nothing of the batch stays,
+        neither balance is billed. The retry bills both, once; the run counts
+        five billed balances and no duplicate."""
+        with trap_jobs() as trap:
+            self._enqueue()
+        jobs = self._bill_jobs(trap)
+        first = jobs[0]
+        BalanceModel = type(self.Balance)
+        commit = BalanceModel._commit_billed_balance
+        commits = []
+
+        def failing_commit(records):
+            commits.append(records.ids)
+            if len(commits) == 1:
+                raise RetryableJobError("connection to the database lost")
+            return commit(records)
+
+        failed = False
+        with patch.object(BalanceModel, "_commit_billed_balance", failing_commit):
+            try:
+                self._perform(first)
+            except RetryableJobError:
+                failed = True
+        self.assertTrue(failed)
+        one, two = first.recordset
+        self.assertEqual((one.state, two.state), ("open", "open"))
+        self.assertFalse(self.env["account.move"].search([("balance_id", "!=", False)]))
+
+        self._perform(first)  # the retry
+        self._perform(*jobs[1:])
+        with self.enter_registry_test_mode():
+            trap.perform_enqueued_jobs()  # the end of the run
+        invoices = self._assert_billed_once()
+        run = self.Run.search([])
+        self.assertEqual((run.state, run.billed_count), ("done", 5))
         self.assertEqual(len(run.line_ids), 5)
         self.assertEqual(run.invoice_ids, invoices)
 

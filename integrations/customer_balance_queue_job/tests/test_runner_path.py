@@ -24,12 +24,7 @@ class TestRunnerPath(CustomerBalanceCommon, HttpCase):
         cls.members = cls.env["res.partner"].create(
             [{"name": f"Runner Member {number}"} for number in range(1, 6)]
         )
-        cls.balances = cls.env["customer.balance"]
-        for member in cls.members:
-            balance = cls._balance(member)
-            cls._item(balance, 100.0)
-            cls._item(balance, 20.0)
-            cls.balances |= balance
+        cls.balances = cls._balances_with_items(cls.members)
 
     # === HELPERS === #
 

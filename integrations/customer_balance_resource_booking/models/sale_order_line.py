@@ -82,7 +82,11 @@ class SaleOrderLine(models.Model):
         res = super(SaleOrderLine, self - booking_lines)._balance_sync_items(
             credit_billed=credit_billed
         )
-        booking_lines.filtered("balance_booking_billing")._balance_sync_booking_items()
+        booking_lines = booking_lines.filtered("balance_booking_billing")
+        booking_lines._balance_sync_booking_items()
+        # A booking cancelled after a price change that was billed: its
+        # difference is credited too (``customer_balance``).
+        booking_lines._balance_sync_price_difference()
         return res
 
     def _prepare_balance_booking_values(self, booking):

@@ -7,6 +7,56 @@ from odoo.addons.customer_balance.tests.common import CustomerBalanceCommon
 from odoo.addons.resource_booking.tests.common import create_test_data
 
 
+class ResourceBookingTestMixin:
+    """Resource booking fixtures of the bridges' tests (this one's and the shop
+    bridge's), for test classes of any base (``HttpCase``)."""
+
+    @classmethod
+    def _every_day_room_type(cls, name):
+        """A booking type ``name`` of one room, bookable an hour at a time from
+        8:00 to 18:00 (UTC) every day of the week."""
+        calendar = cls.env["resource.calendar"].create(
+            {
+                "name": "Every day",
+                "tz": "UTC",
+                "attendance_ids": [
+                    Command.create(
+                        {
+                            "name": f"Day {day}",
+                            "dayofweek": str(day),
+                            "hour_from": 8,
+                            "hour_to": 18,
+                            "day_period": "morning",
+                        }
+                    )
+                    for day in range(7)
+                ],
+            }
+        )
+        resource = cls.env["resource.resource"].create(
+            {
+                "name": "Room",
+                "resource_type": "material",
+                "calendar_id": calendar.id,
+                "tz": "UTC",
+            }
+        )
+        combination = cls.env["resource.booking.combination"].create(
+            {"resource_ids": [Command.set(resource.ids)]}
+        )
+        return cls.env["resource.booking.type"].create(
+            {
+                "name": name,
+                "duration": 1.0,
+                "slot_duration": 1.0,
+                "resource_calendar_id": calendar.id,
+                "combination_rel_ids": [
+                    Command.create({"combination_id": combination.id})
+                ],
+            }
+        )
+
+
 class ResourceBookingBalanceCommon(CustomerBalanceCommon):
     """The coworking space in Berlin rents its meeting room through OCA resource
     bookings: the room can be booked all day from Friday to Sunday (UTC), an hour
@@ -40,7 +90,6 @@ class ResourceBookingBalanceCommon(CustomerBalanceCommon):
             balance_invoice_timing="start",
             resource_booking_type_id=cls.room_type.id,
         )
-        cls.Balance = cls.env["customer.balance"]
 
     # === HELPERS === #
 

@@ -5,10 +5,12 @@ from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import html2plaintext
 
-from .common import ResourceBookingBalanceCommon
+from odoo.addons.customer_balance.tests.common import CustomerBalanceTestMixin
+
+from .common import ResourceBookingBalanceCommon, ResourceBookingTestMixin
 
 
 @tagged("post_install", "-at_install")
@@ -234,74 +236,21 @@ class TestResourceBooking(ResourceBookingBalanceCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestResourceBookingPortal(HttpCase):
+class TestResourceBookingPortal(
+    CustomerBalanceTestMixin, ResourceBookingTestMixin, HttpCase
+):
     """Lisa, a member, manages her meeting room bookings in the portal."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.ref("base.main_company")
-        company.write(
-            {
-                "balance_enabled": True,
-                "balance_period": "month",
-                "balance_portal_visible": True,
-                "balance_partner_category_ids": [Command.clear()],
-                "balance_admin_only": False,
-                "balance_max_order_amount": 0.0,
-            }
-        )
+        company = cls._setup_shop_company(balance_portal_visible=True)
         company.partner_id.tz = "Europe/Berlin"
         cls.lisa = cls.env["res.partner"].create(
             {"name": "Lisa Portal", "email": "lisa.portal@example.org"}
         )
-        new_test_user(
-            cls.env,
-            login="portal.lisa.booking",
-            password="portal.lisa.booking",
-            groups="base.group_portal",
-            partner_id=cls.lisa.id,
-        )
-        calendar = cls.env["resource.calendar"].create(
-            {
-                "name": "Every day",
-                "tz": "UTC",
-                "attendance_ids": [
-                    Command.create(
-                        {
-                            "name": f"Day {day}",
-                            "dayofweek": str(day),
-                            "hour_from": 8,
-                            "hour_to": 18,
-                            "day_period": "morning",
-                        }
-                    )
-                    for day in range(7)
-                ],
-            }
-        )
-        resource = cls.env["resource.resource"].create(
-            {
-                "name": "Room",
-                "resource_type": "material",
-                "calendar_id": calendar.id,
-                "tz": "UTC",
-            }
-        )
-        combination = cls.env["resource.booking.combination"].create(
-            {"resource_ids": [Command.set(resource.ids)]}
-        )
-        room_type = cls.env["resource.booking.type"].create(
-            {
-                "name": "Room",
-                "duration": 1.0,
-                "slot_duration": 1.0,
-                "resource_calendar_id": calendar.id,
-                "combination_rel_ids": [
-                    Command.create({"combination_id": combination.id})
-                ],
-            }
-        )
+        cls._portal_user(cls.lisa, "portal.lisa.booking")
+        room_type = cls._every_day_room_type("Room")
         cls.room = cls.env["product.product"].create(
             {
                 "name": "Room",

@@ -1,9 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import html2plaintext
 
-from odoo.addons.customer_balance.tests.common import CustomerBalanceCommon
+from odoo.addons.customer_balance.tests.common import (
+    CustomerBalanceCommon,
+    CustomerBalanceTestMixin,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -95,45 +98,16 @@ class TestShopCheckoutOptions(CustomerBalanceCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestShopTour(HttpCase):
+class TestShopTour(CustomerBalanceTestMixin, HttpCase):
     """A member checks out in the shop and puts her order on her balance."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("base.main_company")
-        cls.company.write(
-            {
-                "balance_enabled": True,
-                "balance_period": "month",
-                "balance_billing_delay": 2,
-                "balance_grouping": "person",
-                "balance_partner_category_ids": [Command.clear()],
-                "balance_max_order_amount": 0.0,
-                "balance_admin_only": False,
-            }
-        )
-        cls.provider = cls.env.ref("customer_balance.payment_provider_customer_balance")
-        cls.provider.write({"state": "enabled", "is_published": True})
+        cls._setup_shop_company(balance_billing_delay=2, balance_grouping="person")
+        cls.provider = cls._enable_balance_provider()
         cls.website = cls.env["website"].get_current_website()
-        cls.member = cls.env["res.partner"].create(
-            {
-                "name": "Shop Member",
-                "email": "shop.member@example.org",
-                "phone": "+49 30 1234567",
-                "street": "Spreeweg 1",
-                "city": "Berlin",
-                "zip": "10557",
-                "country_id": cls.env.ref("base.de").id,
-            }
-        )
-        new_test_user(
-            cls.env,
-            login="shop.member",
-            password="shop.member",
-            groups="base.group_portal",
-            partner_id=cls.member.id,
-        )
+        cls.member = cls._shop_member("shop.member@example.org", "shop.member")
 
     def _cart(self, product):
         return self.env["sale.order"].create(

@@ -2,94 +2,33 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import html2plaintext
+
+from odoo.addons.customer_balance.tests.common import CustomerBalanceTestMixin
+from odoo.addons.customer_balance_resource_booking.tests.common import (
+    ResourceBookingTestMixin,
+)
 
 
 @tagged("post_install", "-at_install")
-class TestShopBooking(HttpCase):
+class TestShopBooking(CustomerBalanceTestMixin, ResourceBookingTestMixin, HttpCase):
     """A member buys an hour of the meeting room in the shop, puts it on her
     balance at checkout and schedules it in the portal."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.ref("base.main_company")
-        company.write(
-            {
-                "balance_enabled": True,
-                "balance_period": "month",
-                "balance_billing_delay": 0,
-                "balance_grouping": "person",
-                "balance_portal_visible": True,
-                "balance_partner_category_ids": [Command.clear()],
-                "balance_max_order_amount": 0.0,
-                "balance_admin_only": False,
-            }
+        company = cls._setup_shop_company(
+            balance_billing_delay=0,
+            balance_grouping="person",
+            balance_portal_visible=True,
         )
         company.partner_id.tz = "Europe/Berlin"
-        cls.env.ref("customer_balance.payment_provider_customer_balance").write(
-            {"state": "enabled", "is_published": True}
-        )
+        cls._enable_balance_provider()
         cls.website = cls.env["website"].get_current_website()
-        cls.member = cls.env["res.partner"].create(
-            {
-                "name": "Shop Member",
-                "email": "shop.booker@example.org",
-                "phone": "+49 30 1234567",
-                "street": "Spreeweg 1",
-                "city": "Berlin",
-                "zip": "10557",
-                "country_id": cls.env.ref("base.de").id,
-            }
-        )
-        new_test_user(
-            cls.env,
-            login="shop.booker",
-            password="shop.booker",
-            groups="base.group_portal",
-            partner_id=cls.member.id,
-        )
-        calendar = cls.env["resource.calendar"].create(
-            {
-                "name": "Every day",
-                "tz": "UTC",
-                "attendance_ids": [
-                    Command.create(
-                        {
-                            "name": f"Day {day}",
-                            "dayofweek": str(day),
-                            "hour_from": 8,
-                            "hour_to": 18,
-                            "day_period": "morning",
-                        }
-                    )
-                    for day in range(7)
-                ],
-            }
-        )
-        resource = cls.env["resource.resource"].create(
-            {
-                "name": "Room",
-                "resource_type": "material",
-                "calendar_id": calendar.id,
-                "tz": "UTC",
-            }
-        )
-        combination = cls.env["resource.booking.combination"].create(
-            {"resource_ids": [Command.set(resource.ids)]}
-        )
-        room_type = cls.env["resource.booking.type"].create(
-            {
-                "name": "Meeting room",
-                "duration": 1.0,
-                "slot_duration": 1.0,
-                "resource_calendar_id": calendar.id,
-                "combination_rel_ids": [
-                    Command.create({"combination_id": combination.id})
-                ],
-            }
-        )
+        cls.member = cls._shop_member("shop.booker@example.org", "shop.booker")
+        room_type = cls._every_day_room_type("Meeting room")
         cls.room = cls.env["product.product"].create(
             {
                 "name": "Meeting room (hour)",
