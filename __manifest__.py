@@ -44,6 +44,9 @@
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "assets": {
+        "web.assets_backend": [
+            "customer_balance/static/src/scss/customer_balance_views.scss",
+        ],
         "web.assets_frontend": [
             "customer_balance/static/src/interactions/payment_form.js",
         ],

@@ -7,7 +7,7 @@ from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import format_date
+from odoo.tools import format_amount, format_date
 
 from .customer_balance_transition_mixin import LIFECYCLE
 
@@ -475,13 +475,18 @@ class CustomerBalance(models.Model):
         self.ensure_one()
         lines._waive()
         self._as_transition().write({"state": "invoiced", "billing_error": False})
-        self.message_post(
-            body=_(
+        if len(lines) == 1:
+            body = _(
+                "Nothing to bill: its only item is zero. Balance closed; the item "
+                "is waived."
+            )
+        else:
+            body = _(
                 "Nothing to bill: the items net to zero. Balance closed; "
                 "its %s items are waived.",
                 len(lines),
-            ),
-        )
+            )
+        self.message_post(body=body)
 
     def _carry_over(self):
         """Move the pending items of a small due balance into the next period's
@@ -494,22 +499,36 @@ class CustomerBalance(models.Model):
         lines.balance_id = target
         target._as_transition().carried_from_id = self
         self._as_transition().state = "cancel"
-        self.message_post(
-            body=_(
+        minimum = format_amount(
+            self.env, self.company_id.balance_min_amount, self.currency_id
+        )
+        # One string per number (Odoo has no plural forms in Python).
+        if len(lines) == 1:
+            body = _(
+                "Below the minimum invoice amount (%(minimum)s): 1 item carried "
+                "over to %(balance)s.",
+                minimum=minimum,
+                balance=target._get_html_link(),
+            )
+            target_body = _(
+                "1 item carried over from %(balance)s.",
+                balance=self._get_html_link(),
+            )
+        else:
+            body = _(
                 "Below the minimum invoice amount (%(minimum)s): %(count)s items "
                 "carried over to %(balance)s.",
-                minimum=self.company_id.balance_min_amount,
+                minimum=minimum,
                 count=len(lines),
                 balance=target._get_html_link(),
             )
-        )
-        target.message_post(
-            body=_(
+            target_body = _(
                 "%(count)s items carried over from %(balance)s.",
                 count=len(lines),
                 balance=self._get_html_link(),
             )
-        )
+        self.message_post(body=body)
+        target.message_post(body=target_body)
         return target
 
     def _cancel(self, reason, give_back=False):
@@ -531,13 +550,25 @@ class CustomerBalance(models.Model):
         for balance in self:
             items = pending.filtered(lambda line, b=balance: line.balance_id == b)
             bookings = items.filtered("sale_line_id")
-            if give_back:
+            if give_back and len(items) == 1:
+                outcome = _(
+                    "1 pending item cancelled; the booking %(orders)s is to invoice "
+                    "again through its order.",
+                    orders=", ".join(bookings.sale_line_id.order_id.mapped("name"))
+                    or "-",
+                )
+            elif give_back:
                 outcome = _(
                     "%(count)s pending items cancelled; the bookings %(orders)s are "
                     "to invoice again through their orders.",
                     count=len(items),
                     orders=", ".join(bookings.sale_line_id.order_id.mapped("name"))
                     or "-",
+                )
+            elif len(items) == 1:
+                outcome = _(
+                    "1 pending item waived: it will not be billed, and its order "
+                    "shows nothing to invoice for it."
                 )
             else:
                 outcome = _(
@@ -547,8 +578,8 @@ class CustomerBalance(models.Model):
                 )
             balance.message_post(
                 body=_(
-                    "Balance cancelled: %(reason)s. %(outcome)s",
-                    reason=reason,
+                    "Balance cancelled: %(reason)s %(outcome)s",
+                    reason=balance._as_sentence(reason),
                     outcome=outcome,
                 ),
                 subtype_xmlid="mail.mt_note",

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, _, models
+from odoo import Command, _, api, models
 from odoo.tools import clean_context, format_date
 
 
@@ -241,17 +241,31 @@ class CustomerBalance(models.Model):
         # One insert for the batch's chatter notes, not a message_post each.
         self._message_log_batch(
             bodies={
-                balance.id: self.env._(
-                    "Consolidated %(document)s %(link)s created for %(count)s items.",
-                    document=invoice.type_name,
-                    link=invoice._get_html_link(),
-                    count=len(pending[balance][0]),
+                balance.id: self._get_consolidated_note(
+                    invoice, len(pending[balance][0])
                 )
                 for balance, invoice in invoice_by_balance.items()
             }
         )
         self._post_and_send_invoices(invoice_by_balance)
         return invoice_by_balance
+
+    @api.model
+    def _get_consolidated_note(self, invoice, count):
+        """The chatter note of a balance billed on ``invoice`` for ``count``
+        items: one string per number (Odoo has no plural forms in Python)."""
+        if count == 1:
+            return self.env._(
+                "Consolidated %(document)s %(link)s created for 1 item.",
+                document=invoice.type_name,
+                link=invoice._get_html_link(),
+            )
+        return self.env._(
+            "Consolidated %(document)s %(link)s created for %(count)s items.",
+            document=invoice.type_name,
+            link=invoice._get_html_link(),
+            count=count,
+        )
 
     def _add_invoice_line_amounts(self, values, lines, sequences):
         """Give the product lines of the invoice ``values`` (for ``lines``, items

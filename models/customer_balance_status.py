@@ -95,6 +95,7 @@ class CustomerBalance(models.Model):
             balance.is_overdue = bool(due and due < balance.company_id._balance_today())
 
     @api.depends("is_due", "billing_error", "amount_total", "bill_run_inactive")
+    @api.depends_context("lang", "tz")
     def _compute_unbilled_reason(self):
         cron = self.env.ref(
             "customer_balance.ir_cron_consolidate_due", raise_if_not_found=False
@@ -114,10 +115,13 @@ class CustomerBalance(models.Model):
         self.ensure_one()
         env = self.env
         if self.billing_error:
+            # The stored error is one or more sentences of their own (the
+            # blockers' reasons end with a full stop, an exception's text may
+            # not): no full stop is added after it.
             return env._(
-                "The bill run could not bill it: %(error)s. It is left out of the "
+                "The bill run could not bill it: %(error)s It is left out of the "
                 "bill run until the cause is fixed and someone clicks Retry Billing.",
-                error=self.billing_error,
+                error=self._as_sentence(self.billing_error),
             )
         if self.bill_run_inactive:
             return env._(
@@ -137,3 +141,13 @@ class CustomerBalance(models.Model):
                 "Waiting for the next bill run, %s.", format_datetime(env, next_run)
             )
         return env._("Waiting for the next bill run.")
+
+    @api.model
+    def _as_sentence(self, text):
+        """``text`` (a reason, an error, one or more sentences) on one line and
+        ending like a sentence, for a message that goes on after it: the full
+        stop is added only when it has none of its own."""
+        text = " ".join((text or "").split())
+        if text and not text.endswith((".", "!", "?", "…")):
+            text += "."
+        return text

@@ -35,4 +35,5 @@ from . import test_invoice_adjustment
 from . import test_price_change_after_billing
 from . import test_grouping_key
 from . import test_write_guard
+from . import test_texts
 from . import test_bill_run_batches

@@ -79,13 +79,19 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         else:
             merged.unlink()
             merged_ref = name
-        survivor.message_post(
-            body=self.env._(
+        # One string per number (Odoo has no plural forms in Python).
+        if len(pending) == 1:
+            body = self.env._(
+                "Balance %(balance)s merged into this one (%(reason)s): 1 item moved.",
+                balance=merged_ref,
+                reason=reason,
+            )
+        else:
+            body = self.env._(
                 "Balance %(balance)s merged into this one (%(reason)s): "
                 "%(count)s items moved.",
                 balance=merged_ref,
                 reason=reason,
                 count=len(pending),
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
+            )
+        survivor.message_post(body=body, subtype_xmlid="mail.mt_note")

@@ -149,10 +149,20 @@ class CustomerBalanceRunPreview(models.TransientModel):
         ``decision`` for it and the preview's ``notes``."""
         outcome = decision["outcome"]
         reason = decision["reason"]
-        if outcome == "close":
-            reason = reason or self.env._(
-                "Nothing to bill: the items net to zero; closed without an invoice."
-            )
+        if outcome == "close" and not reason:
+            # One string per case (Odoo has no plural forms in Python).
+            if not balance.item_count:
+                reason = self.env._(
+                    "Nothing to bill: no pending item; closed without an invoice."
+                )
+            elif balance.item_count == 1:
+                reason = self.env._(
+                    "Nothing to bill: its only item is zero; closed without an invoice."
+                )
+            else:
+                reason = self.env._(
+                    "Nothing to bill: the items net to zero; closed without an invoice."
+                )
         elif outcome == "bill":
             reason = "\n".join(filter(None, [reason, *notes]))
         return {
