@@ -120,11 +120,14 @@ class AccountMove(models.Model):
                 )
             lines |= move_lines
         for balance, balance_lines in lines.grouped("balance_id").items():
+            origin = ", ".join(sorted(set(balance_lines.mapped("origin_ref"))))
             balance.message_post(
-                body=_(
+                body=_("1 item added from draft %(origin)s.", origin=origin)
+                if len(balance_lines) == 1
+                else _(
                     "%(count)s items added from draft %(origin)s.",
                     count=len(balance_lines),
-                    origin=", ".join(sorted(set(balance_lines.mapped("origin_ref")))),
+                    origin=origin,
                 )
             )
         self.unlink()
@@ -426,11 +429,11 @@ class AccountMove(models.Model):
             tx._fields["state"]._description_selection(self.env)
         ).get(tx.state)
         body = _(
-            "Charging %(token)s for %(amount)s failed: %(reason)s. The invoice stays "
+            "Charging %(token)s for %(amount)s failed: %(reason)s The invoice stays "
             "open.",
             token=tx.token_id.display_name,
             amount=format_amount(self.env, tx.amount, tx.currency_id),
-            reason=reason,
+            reason=self.env["customer.balance"]._as_sentence(reason),
         )
         self.message_post(body=body)
         if self.balance_id:
