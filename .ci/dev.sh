@@ -30,6 +30,10 @@ PG_ROLE=${CB_PG_ROLE:-odoo}
 # (Odoo's translation export) walk in circles.
 LINKS="${TMPDIR:-/tmp}/customer_balance-addons-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
 LINK="$LINKS/addons/$MODULE"
+# The test addons: modules that only `make test` installs (tests/addons/<addon>, e.g.
+# one extending the grouping key), never auto-installed and left out of `make run`; on
+# the addons path of every run. pytest collects their tests with the module's (tests/).
+TEST_ADDONS_DIR="$ROOT/tests/addons"
 HTTP_PORT=${CB_HTTP_PORT:-8069}
 RUN_DB=${CB_RUN_DB:-customer_balance_demo}
 TEST_DB=${CB_TEST_DB:-customer_balance_test}
@@ -378,9 +382,11 @@ write_conf() {
     link_addon
     local rc; rc=$(user_rc)
     python3 - "$CONF" "${rc:-}" "$LINKS/addons" "$ROOT/integrations" "$DEV/data" "$DB_HOST" \
-        "${DB_PORT:-}" "${DB_USER:-}" "${DB_PASSWORD:-}" "$HTTP_PORT" <<'PY'
+        "${DB_PORT:-}" "${DB_USER:-}" "${DB_PASSWORD:-}" "$HTTP_PORT" "$TEST_ADDONS_DIR" <<'PY'
 import configparser, os, sys
-conf, rc, addons, integrations, data, host, port, user, password, http_port = sys.argv[1:]
+conf, rc, addons, integrations, data, host, port, user, password, http_port, tests = (
+    sys.argv[1:]
+)
 src = configparser.RawConfigParser()
 if rc and os.path.isfile(rc):
     src.read(rc)
@@ -390,6 +396,9 @@ extra = [addons]
 if os.path.isdir(integrations):
     # The optional integration addons (integrations/<addon>/__manifest__.py).
     extra.append(os.path.realpath(integrations))
+if os.path.isdir(tests):
+    # The test addons (tests/addons/<addon>): on the path, installed by the tests only.
+    extra.append(os.path.realpath(tests))
 paths = [p for p in paths if os.path.realpath(p) not in map(os.path.realpath, extra)] + extra
 opts.update({
     "addons_path": ",".join(paths),
@@ -422,6 +431,15 @@ manifest_value() {  # manifest_value ADDON_DIR KEY: a list of the manifest, comm
 integration_addons() {  # the integration addons' names (integrations/*), comma-separated
     local d names=()
     for d in "$ROOT"/integrations/*/; do
+        [ -f "$d/__manifest__.py" ] && names+=("$(basename "$d")")
+    done
+    (IFS=,; printf '%s' "${names[*]:-}")
+}
+
+# The test addons (see TEST_ADDONS_DIR).
+test_addons() {  # the test addons' names (tests/addons/*), comma-separated
+    local d names=()
+    for d in "$TEST_ADDONS_DIR"/*/; do
         [ -f "$d/__manifest__.py" ] && names+=("$(basename "$d")")
     done
     (IFS=,; printf '%s' "${names[*]:-}")
@@ -517,6 +535,11 @@ test_db() {  # test_db DB
     fi
     extra=$(integration_addons)
     check_installed "$db" "payment_demo,contract${extra:+,$extra}"
+    extra=$(test_addons)
+    if [ -n "$extra" ]; then
+        say "installing the test addons $extra into $db"
+        install_module "$db" "$DEV/test-addons-$db.log" "$extra"
+    fi
 }
 
 # ----------------------------------------------------------------------- commands ---
@@ -669,7 +692,7 @@ cmd_test() {
         drop_db "$copy"
         click_odoo copydb "$TEST_DB" "$copy" >"$uninstall_log" 2>&1 \
             || { tail -n 30 "$uninstall_log" >&2; die "could not copy $TEST_DB"; }
-        say "checking that the integration addons and $MODULE uninstall cleanly (log: $uninstall_log)"
+        say "checking that the test and integration addons and $MODULE uninstall cleanly (log: $uninstall_log)"
         (uninstall_check "$copy" >>"$uninstall_log" 2>&1) &
         uninstall_pid=$!
     fi
@@ -697,11 +720,12 @@ cmd_test() {
     return $status
 }
 
-# Uninstall each integration addon, then the module, from DB (click-odoo-uninstall);
-# fails when one stays installed or the uninstall logs an error or warning.
+# Uninstall each test addon and integration addon, then the module, from DB
+# (click-odoo-uninstall); fails when one stays installed or the uninstall logs an error
+# or warning.
 uninstall_check() {  # uninstall_check DB
     local db=$1 name log="$DEV/uninstall-$1.log" state
-    for name in $(integration_addons | tr , ' ') "$MODULE"; do
+    for name in $(test_addons | tr , ' ') $(integration_addons | tr , ' ') "$MODULE"; do
         state=$(psql -X -d "$db" -tAc "select state from ir_module_module where name='$name'")
         if [ "$state" = uninstalled ]; then
             # Uninstalled with an addon it depends on (a glue addon of two others).
@@ -755,6 +779,12 @@ lint_pylint() {
     if [ -n "$extra" ]; then
         # shellcheck disable=SC2046
         (cd "$ROOT/integrations" && python3 -m pylint --rcfile="$ROOT/.pylintrc" $(tr , ' ' <<<"$extra")) \
+            || status=1
+    fi
+    extra=$(test_addons)
+    if [ -n "$extra" ]; then
+        # shellcheck disable=SC2046
+        (cd "$TEST_ADDONS_DIR" && python3 -m pylint --rcfile="$ROOT/.pylintrc" $(tr , ' ' <<<"$extra")) \
             || status=1
     fi
     return $status

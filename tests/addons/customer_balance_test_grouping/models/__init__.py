@@ -1,0 +1,2 @@
+from . import customer_balance
+from . import customer_balance_line
