@@ -11,6 +11,7 @@ from . import customer_balance_invoice
 from . import customer_balance_totals
 from . import customer_balance_adjustment
 from . import customer_balance_line
+from . import customer_balance_line_amounts
 from . import customer_balance_line_price_change
 from . import customer_balance_run
 from . import customer_balance_run_line

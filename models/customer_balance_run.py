@@ -289,10 +289,13 @@ class CustomerBalanceRun(models.Model):
             # 2-5) Lock, bill, store the errors, record: each batch of invoices
             # committed on its own (``_commit_progress``); when the time is up,
             # the scheduler calls again for the rest.
-            finished = run._bill_balances(
+            run._bill_balances(
                 balances, on_progress=lambda count: Cron._commit_progress(count) > 0
             )
-            if not finished or self._get_due_balances(limit=1):
+            # Whether the time was up or not: the run ends when nothing due is
+            # left. The scheduler calls again only while it is told balances
+            # remain, so a call that billed the last ones must end the run.
+            if self._get_due_balances(limit=1):
                 # Balances are left (time is up, or some were skipped on a
                 # conflict): say so, so that the scheduler calls the run again
                 # instead of counting it as fully done.

@@ -225,3 +225,28 @@ class TestBillRunBatches(CustomerBalanceCommon):
         self.assertEqual(len(self.env["customer.balance.run"].search([])), 1)
         self.assertEqual((run.state, run.billed_count), ("done", 5))
         self.assertEqual(len(run.line_ids), 5)
+
+    def test_call_billing_the_last_balances_when_time_is_up_ends_the_run(self):
+        """Odoo's scheduler gives a job a few seconds, then calls it again only
+        while it reports balances remaining. When the time is up right after the
+        batch holding the last due balances, that call ends the run (done), as
+        no further call will come."""
+        self._set_batch_size(1)
+        balances, items = self._june_balances(self.members[:3])
+        Run = self.env["customer.balance.run"]
+
+        def time_is_up(cron, processed=0, remaining=None, deactivate=False):
+            cron.env.flush_all()
+            return 0.0
+
+        with (
+            freeze_time("2026-07-01 08:00:00"),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", time_is_up),
+        ):
+            for _call in balances:
+                Run._cron_bill_run()
+        run = Run.search([])
+        self._assert_billed_once(balances, items)
+        self.assertEqual(len(run), 1)
+        self.assertEqual((run.state, run.billed_count), ("done", 3))
+        self.assertTrue(run.date_end)
