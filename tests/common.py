@@ -2,6 +2,7 @@
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import new_test_user
@@ -245,6 +246,27 @@ class CustomerBalanceCommon(CustomerBalanceTestMixin, AccountTestInvoicingCommon
         cls.desk.invoice_policy = "order"
 
     # === HELPERS === #
+
+    def _billed_order(self):
+        """Anna's order of two desk days, billed with her June balance."""
+        with freeze_time("2026-06-10 09:00:00"):
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": self.anna.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": self.desk.id, "product_uom_qty": 2}
+                        )
+                    ],
+                }
+            )
+            order.action_confirm()
+        charge = order.order_line.balance_line_ids
+        with freeze_time("2026-07-01 08:00:00"):
+            self._bill_run()
+        self.assertEqual(charge.state, "invoiced")
+        self.assertEqual(charge.invoice_id.state, "posted")
+        return order, charge
 
     def _new_item_vals(
         self, partner, price_unit=100.0, service_date="2026-06-15", **vals

@@ -3,7 +3,6 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import CustomerBalanceCommon
@@ -22,27 +21,6 @@ class TestCancelAfterBilling(CustomerBalanceCommon):
         cls.company.balance_auto_post = True
 
     # === HELPERS === #
-
-    def _billed_order(self):
-        """Anna's order of two desk days, billed with her June balance."""
-        with freeze_time("2026-06-10 09:00:00"):
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": self.anna.id,
-                    "order_line": [
-                        Command.create(
-                            {"product_id": self.desk.id, "product_uom_qty": 2}
-                        )
-                    ],
-                }
-            )
-            order.action_confirm()
-        charge = order.order_line.balance_line_ids
-        with freeze_time("2026-07-01 08:00:00"):
-            self._bill_run()
-        self.assertEqual(charge.state, "invoiced")
-        self.assertEqual(charge.invoice_id.state, "posted")
-        return order, charge
 
     def _credits(self, order, state="pending"):
         return order.order_line.balance_line_ids.filtered(

@@ -19,31 +19,10 @@ class TestChangeAfterBilling(CustomerBalanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.group_ids += cls.env.ref("sales_team.group_sale_manager")
-        cls.desk.invoice_policy = "order"
+        cls._sell_desk_days()
         cls.company.balance_auto_post = True
 
     # === HELPERS === #
-
-    def _billed_order(self):
-        with freeze_time("2026-06-10 09:00:00"):
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": self.anna.id,
-                    "order_line": [
-                        Command.create(
-                            {"product_id": self.desk.id, "product_uom_qty": 2}
-                        )
-                    ],
-                }
-            )
-            order.action_confirm()
-        charge = order.order_line.balance_line_ids
-        with freeze_time("2026-07-01 08:00:00"):
-            self._bill_run()
-        self.assertEqual(charge.state, "invoiced")
-        self.assertEqual(charge.invoice_id.state, "posted")
-        return order, charge
 
     def _july(self):
         return self.env["customer.balance"].search(
