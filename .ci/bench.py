@@ -88,7 +88,9 @@ def parse_args(argv=None):
     parser.add_argument("--load-workers", type=int, default=2)
     parser.add_argument("--load-companies", type=int, default=3)
     parser.add_argument("--load-members", type=int, default=40)
-    parser.add_argument("--quiet-orders", type=int, default=20)
+    parser.add_argument(
+        "--quiet-orders", type=int, default=24, help="in all, shared by the clients"
+    )
     parser.add_argument(
         "--timeout",
         type=int,
