@@ -118,6 +118,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--confirm-orders", type=int, default=30)
     parser.add_argument(
+        "--confirm-spread",
+        type=int,
+        default=10,
+        help="with --confirm-sizes: the balance's items are one row in this many "
+        "of the table (the others: other balances of the same month)",
+    )
+    parser.add_argument(
         "--confirm-only",
         action="store_true",
         help="only time confirmations onto balances of --confirm-sizes items "
@@ -485,7 +492,7 @@ def run_confirm_sizes(env, args):
     """ms per order confirmed onto a company balance that already holds N items,
     for each N of ``--confirm-sizes``: the balance is filled first (not timed),
     then ``--confirm-orders`` orders of one line are confirmed one by one onto
-    it. Rolled back."""
+    it. The filled balances are committed, the timed orders rolled back."""
     from odoo import Command  # noqa: PLC0415
 
     product = env["product.product"].search([("name", "=", "Desk day")], limit=1)
@@ -497,21 +504,44 @@ def run_confirm_sizes(env, args):
         member = env["res.partner"].create(
             {"name": f"Size {size} member", "parent_id": company.id}
         )
+        # Others booking in the same month: a balance's items are one row in
+        # ``--confirm-spread`` of the table, spread over its pages as a month
+        # of bookings of many balances spreads them.
+        neighbours = env["res.partner"].create(
+            [
+                {"name": f"Size {size} neighbour {n}", "is_company": True}
+                for n in range(max(0, args.confirm_spread - 1))
+            ]
+        )
+        neighbours = env["res.partner"].create(
+            [
+                {"name": f"{partner.name} member", "parent_id": partner.id}
+                for partner in neighbours
+            ]
+        )
         per_order = max(1, args.lines_per_order)
         fill = env["sale.order"].create(
             [
                 {
-                    "partner_id": member.id,
+                    "partner_id": partner.id,
                     "order_line": [
                         Command.create({"product_id": product.id, "product_uom_qty": 1})
                         for _line in range(min(per_order, size - start))
                     ],
                 }
                 for start in range(0, size, per_order)
+                for partner in member | neighbours
             ]
         )
         fill.action_confirm()
-        balance = fill.order_line.balance_line_ids.balance_id
+        balance = fill.filtered(
+            lambda order, member=member: order.partner_id == member
+        ).order_line.balance_line_ids.balance_id
+        # Kept (the database is the bench's copy), and vacuumed as autovacuum
+        # does a table between a month's bookings: the totals' index-only scan
+        # reads a vacuumed table's index alone.
+        env.cr.commit()
+        bench_servers.sql(args, env.cr.dbname, "VACUUM ANALYZE customer_balance_line")
         orders = env["sale.order"].create(
             [
                 {
@@ -536,6 +566,7 @@ def run_confirm_sizes(env, args):
         results.append(
             {
                 "size": size,
+                "spread": max(1, args.confirm_spread),
                 "balances": len(balance),
                 "items_before": len(balance.line_ids) - len(orders),
                 "orders": len(orders),
@@ -608,6 +639,7 @@ def phase_command(args, phase, database, **extra):
         "quiet_orders",
         "confirm_sizes",
         "confirm_orders",
+        "confirm_spread",
         "chunk_size",
     ):
         if key not in extra:
@@ -809,7 +841,8 @@ def print_confirm_sizes(sizes):
             f"confirm onto a balance of {size['items_before']:>4} items "
             f"{size['ms_per_order']:.1f} ms/order, "
             f"{size['queries_per_order']:.0f} queries/order ({size['orders']} "
-            f"orders onto {size['on_balance']} balance; {sizes['load']})"
+            f"orders onto {size['on_balance']} balance, its items one row in "
+            f"{size.get('spread', 1)} of the table; {sizes['load']})"
         )
     return 0
 

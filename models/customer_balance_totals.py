@@ -119,21 +119,28 @@ class CustomerBalance(models.Model):
         }
         if not stored:
             return counts
-        groups = self.env["customer.balance.line"]._read_group(
-            [
-                ("balance_id", "in", stored.ids),
-                ("state", "in", ("pending", "invoiced")),
-            ],
-            ["balance_id", "state", "invoice_id"],
-            ["__count"],
-        )
+        # An open balance lists its pending items (counted from the index of
+        # the pending items alone), an invoiced one the items of its invoice.
+        invoiced = stored.filtered(lambda balance: balance.state == "invoiced")
+        Line = self.env["customer.balance.line"]
         for balance in stored:
             counts[balance] = 0
-        for balance, state, invoice, count in groups:
-            if balance.state == "invoiced":
-                listed = state == "invoiced" and invoice == balance.invoice_id
-            else:
-                listed = state == "pending"
-            if listed:
-                counts[balance] += count
+        if stored - invoiced:
+            for balance, count in Line._read_group(
+                [
+                    ("balance_id", "in", (stored - invoiced).ids),
+                    ("state", "=", "pending"),
+                ],
+                ["balance_id"],
+                ["__count"],
+            ):
+                counts[balance] = count
+        if invoiced:
+            for balance, invoice, count in Line._read_group(
+                [("balance_id", "in", invoiced.ids), ("state", "=", "invoiced")],
+                ["balance_id", "invoice_id"],
+                ["__count"],
+            ):
+                if invoice == balance.invoice_id:
+                    counts[balance] += count
         return counts

@@ -128,6 +128,50 @@ class TestConfirmCost(CustomerBalanceCommon):
         self.assertEqual(big.item_count, 300 + 1 + 8)
         self.assertFalse(big.threshold_notified)
 
+    def test_totals_and_count_read_the_pending_items_index_alone(self):
+        """The queries summing an open balance's totals and counting its items
+        can be answered from the index of pending items alone (an index-only
+        scan): their cost does not depend on how a month of bookings spread the
+        balance's items over the table."""
+        balance = self._fill(self.mia, 30)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        statements = []
+        execute = type(self.env.cr).execute
+
+        def recording_execute(cr, query, params=None, log_exceptions=True):
+            statements.append(cr.mogrify(query, params).decode())
+            return execute(cr, query, params, log_exceptions)
+
+        with patch.object(type(self.env.cr), "execute", recording_execute):
+            balance._get_pending_totals()
+            balance._get_document_line_counts()
+        reads = [
+            statement
+            for statement in statements
+            if "customer_balance_line" in statement and "balance_id" in statement
+        ]
+        self.assertEqual(len(reads), 3, reads)
+        # No sequential or bitmap scan (the test's table is tiny): the planner
+        # picks among the indexes, and the one of pending items answers alone.
+        plans = []
+        for setting in ("seqscan", "bitmapscan"):
+            self.env.cr.execute(f"SET LOCAL enable_{setting} = off")
+        try:
+            for statement in reads:
+                self.env.cr.execute("EXPLAIN " + statement)
+                plans.append("\n".join(row[0] for row in self.env.cr.fetchall()))
+        finally:
+            self.env.cr.execute("RESET ALL")
+        for statement, plan in zip(reads, plans, strict=True):
+            self.assertIn(
+                "Index Only Scan using customer_balance_line_pending_amounts_by_"
+                "balance",
+                plan,
+                statement,
+            )
+            self.assertNotIn("Seq Scan", plan)
+
     def test_eligibility_checked_once_per_confirmation(self):
         """Confirming an order of three lines going on a balance asks the
         eligibility rule once (for the order), not again for its items."""
