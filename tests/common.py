@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import date
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -165,6 +166,41 @@ class CustomerBalanceTestMixin:
         with self.enter_registry_test_mode():
             cron.method_direct_trigger()
         return self.env["customer.balance.run"].search([], limit=1)
+
+    def _run_until_the_worker_dies(self, run, dies_when):
+        """Call ``run()`` as a scheduled action whose worker dies (``WorkerKilled``)
+        at the first commit of its progress where ``dies_when(calls)`` holds
+        (``calls``: the progress counts it committed, this one last). What it
+        committed before is kept (each commit a savepoint of the test's), the
+        rest of its transaction is lost, as when the process is killed. Returns
+        ``calls``."""
+        cr = self.env.cr
+        calls = []
+
+        def dying_commit(cron, processed=0, remaining=None, deactivate=False):
+            calls.append(processed)
+            if dies_when(calls):
+                raise WorkerKilled
+            cron.env.flush_all()
+            cr.execute('RELEASE SAVEPOINT "worker_commit"')
+            cr.execute('SAVEPOINT "worker_commit"')
+            return float("inf")
+
+        cr.execute('SAVEPOINT "worker_commit"')
+        # Not assertRaises: Odoo's rolls back to its own savepoint, before ours.
+        killed = False
+        try:
+            with patch.object(
+                type(self.env["ir.cron"]), "_commit_progress", dying_commit
+            ):
+                run()
+        except WorkerKilled:
+            killed = True
+        self.assertTrue(killed, "the worker did not die")
+        cr.execute('ROLLBACK TO SAVEPOINT "worker_commit"')
+        cr.execute('RELEASE SAVEPOINT "worker_commit"')
+        cr.clear()
+        return calls
 
     def _chatter(self, record):
         """The plain text of the messages of ``record``, newest first, one

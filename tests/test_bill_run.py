@@ -11,7 +11,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.convert import convert_file
 
-from .common import CustomerBalanceCommon, WorkerKilled
+from .common import CustomerBalanceCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -279,35 +279,12 @@ class TestBillRun(CustomerBalanceCommon):
             "customer_balance.bill_run_invoice_batch_size", "1"
         )
         balances, items = self._june_balances(self.members, prices=(100.0, 20.0, 5.0))
-        cr = self.env.cr
-        calls = []
-
-        def dying_commit(cron, processed=0, remaining=None, deactivate=False):
-            calls.append(processed)
-            if len(calls) == 4:  # the initial progress, 2 balances, then the 3rd
-                raise WorkerKilled
-            cron.env.flush_all()
-            if len(calls) > 1:
-                cr.execute('RELEASE SAVEPOINT "bill_run_commit"')
-            cr.execute('SAVEPOINT "bill_run_commit"')
-            return float("inf")
-
         with freeze_time("2026-07-01 08:00:00"):
-            # Not assertRaises: Odoo's rolls back to its own savepoint, before ours.
-            killed = False
-            try:
-                with patch.object(
-                    type(self.env["ir.cron"]), "_commit_progress", dying_commit
-                ):
-                    self.Balance._cron_consolidate_due()
-            except WorkerKilled:
-                killed = True
-            self.assertTrue(killed)
+            # Dies at the initial progress, 2 balances, then the 3rd.
+            calls = self._run_until_the_worker_dies(
+                self.Balance._cron_consolidate_due, lambda calls: len(calls) == 4
+            )
             self.assertEqual(calls, [0, 1, 1, 1])
-            # The transaction of the dead worker is lost since its last commit.
-            cr.execute('ROLLBACK TO SAVEPOINT "bill_run_commit"')
-            cr.execute('RELEASE SAVEPOINT "bill_run_commit"')
-            cr.clear()
 
             billed = balances.filtered(lambda balance: balance.state == "invoiced")
             self.assertEqual(len(billed), 2)

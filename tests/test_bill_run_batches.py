@@ -13,10 +13,6 @@ from .common import CustomerBalanceCommon
 RUN_LOGGER = "odoo.addons.customer_balance.models.customer_balance_run"
 
 
-class WorkerKilled(Exception):
-    """The worker running the bill run dies (killed, out of memory, restarted)."""
-
-
 @tagged("post_install", "-at_install")
 class TestBillRunBatches(CustomerBalanceCommon):
     """The bill run builds the invoices of a batch of balances in one
@@ -182,34 +178,13 @@ class TestBillRunBatches(CustomerBalanceCommon):
         three others: five invoices, one per balance, each item invoiced once."""
         self._set_batch_size(2)
         balances, items = self._june_balances(self.members)
-        cr = self.env.cr
-        calls = []
-
-        def dying_commit(cron, processed=0, remaining=None, deactivate=False):
-            calls.append(processed)
-            if len(calls) == 3:  # the initial progress, batch 1, then batch 2
-                raise WorkerKilled
-            cron.env.flush_all()
-            if len(calls) > 1:
-                cr.execute('RELEASE SAVEPOINT "bill_run_commit"')
-            cr.execute('SAVEPOINT "bill_run_commit"')
-            return float("inf")
-
         with freeze_time("2026-07-01 08:00:00"):
-            killed = False
-            try:
-                with patch.object(
-                    type(self.env["ir.cron"]), "_commit_progress", dying_commit
-                ):
-                    self.env["customer.balance"]._cron_consolidate_due()
-            except WorkerKilled:
-                killed = True
-            self.assertTrue(killed)
+            # Dies at the initial progress, batch 1, then batch 2.
+            calls = self._run_until_the_worker_dies(
+                self.env["customer.balance"]._cron_consolidate_due,
+                lambda calls: len(calls) == 3,
+            )
             self.assertEqual(calls, [0, 2, 2])
-            # The transaction of the dead worker is lost since its last commit.
-            cr.execute('ROLLBACK TO SAVEPOINT "bill_run_commit"')
-            cr.execute('RELEASE SAVEPOINT "bill_run_commit"')
-            cr.clear()
             billed = balances.filtered(lambda balance: balance.state == "invoiced")
             self.assertEqual(billed, balances[:2])
             self.assertEqual(

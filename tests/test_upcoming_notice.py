@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo.tests import new_test_user, tagged
 
-from .common import CustomerBalanceCommon, WorkerKilled
+from .common import CustomerBalanceCommon
 
 
 @tagged("post_install", "-at_install")
@@ -213,7 +213,6 @@ class TestUpcomingNotice(CustomerBalanceCommon):
         for partner in partners:
             balances |= self._balance(partner)
             self._item(balances[-1], 100.0)
-        cr = self.env.cr
         sent = []
         send = type(self.Balance)._send_upcoming_notice
 
@@ -221,37 +220,17 @@ class TestUpcomingNotice(CustomerBalanceCommon):
             sent.append(balance.id)
             return send(balance)
 
-        def dying_commit(cron, processed=0, remaining=None, deactivate=False):
-            if len(sent) == 2:
-                raise WorkerKilled
-            cron.env.flush_all()
-            cr.execute('RELEASE SAVEPOINT "notice_commit"')
-            cr.execute('SAVEPOINT "notice_commit"')
-            return float("inf")
+        def send_notices():
+            with patch.object(
+                type(self.Balance), "_send_upcoming_notice", counting_send
+            ):
+                # As the scheduled run calls it (progress committed).
+                self.env["customer.balance.run"].with_context(
+                    ir_cron_progress_id=-1
+                )._send_upcoming_notices()
 
         with freeze_time("2026-06-28 08:00:00"):
-            cr.execute('SAVEPOINT "notice_commit"')
-            killed = False
-            try:
-                with (
-                    patch.object(
-                        type(self.env["ir.cron"]), "_commit_progress", dying_commit
-                    ),
-                    patch.object(
-                        type(self.Balance), "_send_upcoming_notice", counting_send
-                    ),
-                ):
-                    # As the scheduled run calls it (progress committed).
-                    self.env["customer.balance.run"].with_context(
-                        ir_cron_progress_id=-1
-                    )._send_upcoming_notices()
-            except WorkerKilled:
-                killed = True
-            self.assertTrue(killed)
-            # The transaction of the dead worker is lost since its last commit.
-            cr.execute('ROLLBACK TO SAVEPOINT "notice_commit"')
-            cr.execute('RELEASE SAVEPOINT "notice_commit"')
-            self.env.invalidate_all()
+            self._run_until_the_worker_dies(send_notices, lambda _calls: len(sent) == 2)
             self.assertEqual(
                 [len(self._notices(balance)) for balance in balances], [1, 0, 0]
             )
