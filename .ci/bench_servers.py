@@ -171,6 +171,18 @@ class Server:
         self.process = None
         self.starts = 0
 
+    def log_size(self):
+        return os.path.getsize(self.log) if os.path.exists(self.log) else 0
+
+    def retries_since(self, offset):
+        """Requests Odoo retried since ``offset`` of the log (a serialization
+        failure or a concurrency error: ``... tries left, try again``)."""
+        if not os.path.exists(self.log):
+            return 0
+        with open(self.log, errors="replace") as log:
+            log.seek(offset)
+            return sum(1 for line in log if "tries left, try again" in line)
+
     def describe(self):
         wide = "base,web,queue_job" if self.queue else "base,web"
         runner = (
@@ -971,6 +983,7 @@ class Harness:
             for row in data["quiet"]:
                 quiet_of.setdefault(row[2], []).append(row)
             quiet_started = time.monotonic()
+            quiet_log = server.log_size()
             self.run_clients(
                 clients,
                 quiet_of,
@@ -983,7 +996,9 @@ class Harness:
                 "confirms": [ms for c in clients for _at, ms in c.confirm_ms],
                 "reads": [ms for c in clients for ms in c.read_ms],
                 "seconds": time.monotonic() - quiet_started,
+                "retries": server.retries_since(quiet_log),
             }
+            load_log = server.log_size()
             quiet_load = loadavg()
             for client in clients:
                 accepted |= client.accepted
@@ -1010,6 +1025,7 @@ class Harness:
                 thread.join(timeout=args.load_seconds + 120)
             ended = time.time()
             under_load = loadavg()
+            load_retries = server.retries_since(load_log)
             if state == "timeout":
                 state, run_ended = self.wait_run(load_db, since, args.timeout)
         finally:
@@ -1030,6 +1046,7 @@ class Harness:
                 "ended": ended,
                 "run_state": state,
                 "run_ended": run_ended,
+                "retries": load_retries,
             },
             result,
         )
@@ -1114,6 +1131,12 @@ class Harness:
                 if times["ended"] >= times["run_ended"]
                 else " (NOT overlapping the whole run: orders or time ran out)"
             )
+        )
+        print(
+            f"retried by Odoo                     quiet {quiet['retries']}, under "
+            f"load {times['retries']} (a serialization failure, two confirmations "
+            "updating one balance's totals at once: the request is run again, the "
+            "member sees its answer)"
         )
         print(
             "HTTP errors by status               "
