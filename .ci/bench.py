@@ -538,8 +538,7 @@ def run_confirm_sizes(env, args):
             lambda order, member=member: order.partner_id == member
         ).order_line.balance_line_ids.balance_id
         # Kept (the database is the bench's copy), and vacuumed as autovacuum
-        # does a table between a month's bookings: the totals' index-only scan
-        # reads a vacuumed table's index alone.
+        # does a table between a month's bookings.
         env.cr.commit()
         bench_servers.sql(args, env.cr.dbname, "VACUUM ANALYZE customer_balance_line")
         orders = env["sale.order"].create(

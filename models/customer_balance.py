@@ -140,7 +140,7 @@ class CustomerBalance(models.Model):
     )
     item_count = fields.Integer(
         string="Items Count",
-        compute="_compute_item_count",
+        compute="_compute_amounts",
         store=True,
         help="Open: the pending items. Invoiced: the items its consolidated invoice "
         "billed.",
@@ -192,18 +192,28 @@ class CustomerBalance(models.Model):
         "company_id.tax_calculation_rounding_method",
     )
     def _compute_amounts(self):
-        """Totals of the balance's documents (``_get_document_lines``). Open: the
-        pending items, as the consolidated invoice will compute them (rounding
-        globally gives the same cents as the invoice), summed in the database
-        (``_get_pending_totals``): adding an item never reads the others.
-        Invoiced: what the consolidated invoice billed, signed as the items are
-        (a credit note is negative)."""
-        pending = self.filtered(
-            lambda balance: not (balance.state == "invoiced" and balance.invoice_id)
-        )._get_pending_totals()
+        """Totals and item count of the balance's documents
+        (``_get_document_lines``). Open: the pending items, as the consolidated
+        invoice will compute them (rounding globally gives the same cents as
+        the invoice), from the sums the balance keeps item by item
+        (``customer_balance_totals.py``): adding an item never reads the
+        others. Invoiced: what the consolidated invoice billed, signed as the
+        items are (a credit note is negative)."""
+        billed = self.filtered(
+            lambda balance: balance.state == "invoiced" and balance.invoice_id
+        )
+        # The pending sums are read once for both.
+        sums = (
+            (self - billed)
+            .filtered(lambda balance: isinstance(balance.id, int))
+            ._read_pending_sums()
+        )
+        pending = (self - billed)._get_pending_totals(sums)
+        counts = self._get_document_line_counts(sums)
         for balance in self:
+            balance.item_count = counts[balance]
             invoice = balance.invoice_id
-            if balance.state == "invoiced" and invoice:
+            if balance in billed:
                 sign = -1 if invoice.move_type == "out_refund" else 1
                 balance.amount_untaxed = sign * invoice.amount_untaxed
                 balance.amount_tax = sign * invoice.amount_tax
@@ -213,12 +223,6 @@ class CustomerBalance(models.Model):
             balance.amount_untaxed = untaxed
             balance.amount_tax = tax
             balance.amount_total = total
-
-    @api.depends("state", "invoice_id", "line_ids.state", "line_ids.invoice_id")
-    def _compute_item_count(self):
-        counts = self._get_document_line_counts()
-        for balance in self:
-            balance.item_count = counts[balance]
 
     @api.depends("name", "partner_id", "period_type", "period_start")
     def _compute_display_name(self):

@@ -334,6 +334,9 @@ class CustomerBalanceLine(models.Model):
             if balance:
                 balance.message_post(body=_("Items removed: %s", lines._describe()))
         balances = self.balance_id
+        # Last before the rows go: their share of their balances' sums.
+        self.flush_recordset(self._get_balance_sum_fields())
+        self._add_to_balance_sums(-1)
         res = super().unlink()
         balances.exists()._touch_for_items()
         return res

@@ -2,6 +2,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class CustomerBalanceLine(models.Model):
@@ -16,9 +17,9 @@ class CustomerBalanceLine(models.Model):
     price_total = fields.Monetary(
         string="Total", compute="_compute_amounts", store=True
     )
-    # What the balance's totals are summed from in the database, so that adding an
-    # item costs the same on a balance of ten items as on one of thousands
-    # (``customer.balance._compute_amounts``): the tax engine's amounts of the
+    # What the item adds to its balance's pending sums, so that adding an item
+    # costs the same on a balance of ten items as on one of thousands
+    # (``customer_balance_totals.py``): the tax engine's amounts of the
     # item under the company's rounding method, before any rounding when taxes
     # are rounded globally. The tax amounts are per tax (its id, with "-rc" for
     # a reverse charge part); with a tax on top of the price, the balance rounds
@@ -39,15 +40,27 @@ class CustomerBalanceLine(models.Model):
         store=True,
     )
 
-    # The balance's totals and item count read a balance's pending items from
-    # this index alone (an index-only scan of a vacuumed table): a month of
-    # bookings spreads one balance's items over as many pages of the table as it
-    # has items, but they sit together here, a few pages for thousands. With the
-    # company, which the multi-company record rule filters on.
-    _pending_amounts_by_balance = models.Index(
-        "(balance_id) INCLUDE (company_id, raw_price_subtotal, price_subtotal, "
-        "has_price_excluded_tax, raw_tax_amounts) WHERE state = 'pending'"
-    )
+    # === CRUD METHODS === #
+
+    @api.model
+    def _create(self, data_list):
+        lines = super()._create(data_list)
+        lines._add_to_balance_sums(1)
+        return lines
+
+    def _write_multi(self, vals_list):
+        """Where every change of an item reaches the database (``write``, the
+        computed amounts, a move, a state change): the rows changed take their
+        old amounts out of their balances' sums and add their new ones."""
+        sum_fields = set(self._get_balance_sum_fields())
+        changed = self.browse(
+            line.id
+            for line, vals in zip(self, vals_list, strict=True)
+            if not sum_fields.isdisjoint(vals)
+        )
+        changed._add_to_balance_sums(-1)
+        super()._write_multi(vals_list)
+        changed._add_to_balance_sums(1)
 
     # === COMPUTE METHODS === #
 
@@ -92,6 +105,97 @@ class CustomerBalanceLine(models.Model):
             )
 
     # === BUSINESS METHODS === #
+
+    @api.model
+    def _get_balance_sum_fields(self):
+        """The fields of an item its balance's pending sums are made of."""
+        return [
+            "balance_id",
+            "state",
+            "raw_price_subtotal",
+            "price_subtotal",
+            "has_price_excluded_tax",
+            "raw_tax_amounts",
+        ]
+
+    def _add_to_balance_sums(self, sign):
+        """Add (``sign`` 1) or take out (-1) what these items, as their rows
+        are in the database, make of their balances' pending sums: a pending
+        item counts once, its amounts before rounding exactly (``numeric``; a
+        float as its shortest text), its taxes per tax key. One statement,
+        whatever the balance already holds; the balance's row is locked by it as
+        by any write of its totals."""
+        if not self:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH items AS (
+                    SELECT balance_id, has_price_excluded_tax, raw_tax_amounts,
+                           COALESCE(raw_price_subtotal::text::numeric, 0) AS raw,
+                           COALESCE(price_subtotal, 0) AS rounded
+                      FROM customer_balance_line
+                     WHERE id = ANY(%(ids)s)
+                       AND state = 'pending'
+                       AND balance_id IS NOT NULL
+                ), sums AS (
+                    SELECT balance_id, COUNT(*) AS item_count,
+                           COUNT(*) FILTER (WHERE has_price_excluded_tax)
+                               AS excluded_count,
+                           SUM(raw) AS raw, SUM(rounded) AS rounded
+                      FROM items
+                     GROUP BY balance_id
+                ), taxes AS (
+                    SELECT balance_id, jsonb_object_agg(key, amount) AS amounts
+                      FROM (
+                          SELECT items.balance_id, tax.key,
+                                 SUM(tax.value::numeric) AS amount
+                            FROM items, jsonb_each_text(items.raw_tax_amounts) tax
+                           GROUP BY items.balance_id, tax.key
+                      ) per_tax
+                     GROUP BY balance_id
+                )
+                UPDATE customer_balance balance
+                   SET pending_item_count = COALESCE(balance.pending_item_count, 0)
+                           + %(sign)s * sums.item_count,
+                       pending_excluded_count =
+                           COALESCE(balance.pending_excluded_count, 0)
+                           + %(sign)s * sums.excluded_count,
+                       pending_raw_untaxed = COALESCE(balance.pending_raw_untaxed, 0)
+                           + %(sign)s * sums.raw,
+                       pending_untaxed = COALESCE(balance.pending_untaxed, 0)
+                           + %(sign)s * sums.rounded,
+                       pending_raw_tax_amounts = (
+                           SELECT COALESCE(
+                               jsonb_object_agg(key, amount) FILTER (
+                                   WHERE amount != 0
+                               ),
+                               '{}'
+                           )
+                             FROM (
+                                 SELECT key, SUM(amount) AS amount
+                                   FROM (
+                                       SELECT key, value::numeric AS amount
+                                         FROM jsonb_each_text(COALESCE(
+                                             balance.pending_raw_tax_amounts, '{}'
+                                         ))
+                                       UNION ALL
+                                       SELECT key, %(sign)s * value::numeric
+                                         FROM jsonb_each_text(COALESCE(
+                                             taxes.amounts, '{}'
+                                         ))
+                                   ) both_sums
+                                  GROUP BY key
+                             ) merged
+                       )
+                  FROM sums
+                  LEFT JOIN taxes ON taxes.balance_id = sums.balance_id
+                 WHERE balance.id = sums.balance_id
+                """,
+                ids=self.ids,
+                sign=sign,
+            )
+        )
 
     @api.model
     def _get_raw_tax_key(self, tax_data):

@@ -202,6 +202,28 @@ class CustomerBalanceTestMixin:
         cr.clear()
         return calls
 
+    def _assert_pending_sums_are_the_items(self, balances=None, msg=None):
+        """The pending sums ``balances`` (all of them by default) hold, as their
+        items' additions left them, are those of their pending items read
+        again (``_recount_pending_sums``, rolled back): none drifted."""
+        Balance = self.env["customer.balance"]
+        balances = Balance.search([]) if balances is None else balances
+        kept = balances._read_pending_sums()
+        cr = self.env.cr
+        cr.execute('SAVEPOINT "pending_sums"')
+        try:
+            balances._recount_pending_sums()
+            recounted = balances._read_pending_sums()
+        finally:
+            cr.execute('ROLLBACK TO SAVEPOINT "pending_sums"')
+            cr.execute('RELEASE SAVEPOINT "pending_sums"')
+        for balance in balances:
+            self.assertEqual(
+                kept.get(balance.id),
+                recounted.get(balance.id),
+                f"{msg or ''} {balance.display_name}: pending sums drifted",
+            )
+
     def _chatter(self, record):
         """The plain text of the messages of ``record``, newest first, one
         message a line."""

@@ -384,3 +384,66 @@ class TestBillRunConcurrency(BaseCase):
         """An order confirmed (not yet committed) while the bill run runs: the
         balance is billed afterwards with the booking on its invoice."""
         self._race_charge_commits_first("order", 40.0)
+
+    def test_two_charges_at_once_keep_the_sums(self):
+        """Two requests add a charge to the same open balance at the same time:
+        the second waits for the first's lock on the balance row, fails to
+        serialize and is retried (as Odoo retries it); both charges are on the
+        balance once, its sums are those of its items and its total their
+        sum."""
+        balance_id = self._due_balance_id()
+        ready = threading.Barrier(2, timeout=60)
+        result, failures = {"retried": 0, "items": []}, []
+
+        def charge(amount):
+            try:
+                for attempt in range(3):
+                    with closing(self._cursor()) as cr:
+                        env = self._env(cr)
+                        # Reading starts the transaction: both see the balance
+                        # as it is before either charge.
+                        result.setdefault("seen", []).append(
+                            env["customer.balance"].browse(balance_id).item_count
+                        )
+                        if not attempt:
+                            ready.wait()
+                        try:
+                            item = self._add_charge(env, "manual", amount)
+                            env.flush_all()
+                            if not attempt:
+                                time.sleep(0.5)
+                            cr.commit()  # pylint: disable=invalid-commit
+                            result["items"].append(item.id)
+                            return
+                        except pg_errors.SerializationFailure:
+                            result["retried"] += 1
+                            cr.rollback()
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                failures.append(error)
+
+        threads = [
+            threading.Thread(target=charge, args=(amount,)) for amount in (12.5, 7.25)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertFalse(failures)
+        self.assertEqual(len(result["items"]), 2)
+        self.assertGreaterEqual(result["retried"], 1)
+        with closing(self._cursor()) as cr:
+            env = self._env(cr)
+            balance = env["customer.balance"].browse(balance_id)
+            items = env["customer.balance.line"].browse(result["items"])
+            self.assertEqual(items.balance_id, balance)
+            self.assertEqual(balance.item_count, 3 + 2)
+            self.assertFalse(
+                balance.currency_id.compare_amounts(
+                    balance.amount_total, 10.0 + 20.0 + 30.0 + 12.5 + 7.25
+                ),
+                balance.amount_total,
+            )
+            kept = balance._read_pending_sums()[balance.id]
+            balance._recount_pending_sums()
+            self.assertEqual(kept, balance._read_pending_sums()[balance.id])
+            cr.rollback()

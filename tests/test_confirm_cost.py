@@ -129,61 +129,103 @@ class TestConfirmCost(CustomerBalanceCommon):
         self.assertEqual(big.item_count, 300 + 1 + 8)
         self.assertFalse(big.threshold_notified)
 
-    def test_totals_and_count_read_the_pending_items_index_alone(self):
-        """The queries summing an open balance's totals and counting its items
-        can be answered from the index of pending items alone (an index-only
-        scan): their cost does not depend on how a month of bookings spread the
-        balance's items over the table."""
-        balance = self._fill(self.mia, 30)
+    def test_confirming_reads_no_other_item(self):
+        """Confirming onto a balance of 300 items reads none of them: with their
+        rows changed behind the ORM's back (amounts and state), the balance
+        still adds the new item to the sums it kept, and its totals are the
+        engine's over the items as they were, plus the new one."""
+        balance = self._fill(self.mia, 300)
+        self._confirm_queries(self.mia)
+        self._assert_totals_are_the_engines(balance)
+        self._assert_pending_sums_are_the_items(balance)
+        before = (balance.amount_untaxed, balance.amount_tax, balance.amount_total)
+        old_items = balance.line_ids
         self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE customer_balance_line SET raw_price_subtotal = 1000000,"
+                " price_subtotal = 1000000, raw_tax_amounts = NULL,"
+                " state = 'cancelled' WHERE id = ANY(%s)",
+                old_items.ids,
+            )
+        )
         self.env.invalidate_all()
-        statements = []
-        execute = type(self.env.cr).execute
-
-        def recording_execute(cr, query, params=None, log_exceptions=True):
-            statements.append(cr.mogrify(query, params).decode())
-            return execute(cr, query, params, log_exceptions)
-
-        with patch.object(type(self.env.cr), "execute", recording_execute):
-            balance._get_pending_totals()
-            balance._get_document_line_counts()
-        reads = [
-            statement
-            for statement in statements
-            if "customer_balance_line" in statement and "balance_id" in statement
-        ]
-        self.assertEqual(len(reads), 3, reads)
-        # Whether the planner takes the index depends on how much of the table
-        # is vacuumed; what is checked here is that the index answers alone: with
-        # the table's other indexes set aside (rolled back) and no sequential or
-        # bitmap scan, the plan is an index-only scan of it.
-        cr = self.env.cr
-        plans = []
-        cr.execute("SAVEPOINT index_alone")
-        try:
-            cr.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = "
-                "'customer_balance_line' AND indexname != "
-                "'customer_balance_line_pending_amounts_by_balance' AND indexdef "
-                "NOT LIKE 'CREATE UNIQUE%'"
+        order = self._order(self.mia)
+        order.action_confirm()
+        self.env.flush_all()
+        new_item = order.order_line.balance_line_ids
+        self.assertEqual(new_item.balance_id, balance)
+        self.assertEqual(balance.item_count, 300 + 1 + 1)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE customer_balance_line SET state = 'pending' WHERE id = ANY(%s)",
+                old_items.ids,
             )
-            for (name,) in cr.fetchall():
-                cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
-            cr.execute("SET LOCAL enable_seqscan = off")
-            cr.execute("SET LOCAL enable_bitmapscan = off")
-            for statement in reads:
-                cr.execute("EXPLAIN " + statement)
-                plans.append("\n".join(row[0] for row in cr.fetchall()))
-        finally:
-            cr.execute("ROLLBACK TO SAVEPOINT index_alone")
-        for statement, plan in zip(reads, plans, strict=True):
-            self.assertIn(
-                "Index Only Scan using customer_balance_line_pending_amounts_by_"
-                "balance",
-                plan,
-                statement,
+        )
+        self.env.invalidate_all()
+        self.assertFalse(
+            balance.currency_id.compare_amounts(
+                balance.amount_total, before[2] + new_item.price_total
+            ),
+            (balance.amount_total, before, new_item.price_total),
+        )
+        self.assertFalse(
+            balance.currency_id.compare_amounts(
+                balance.amount_untaxed, before[0] + new_item.price_subtotal
             )
-            self.assertNotIn("Seq Scan", plan)
+        )
+
+    def test_each_change_of_an_item_keeps_the_sums(self):
+        """Every way an item's share of its balance changes keeps the balance's
+        sums those of its pending items and its totals the engine's: created,
+        its order's quantity changed, its quantity, price, discount and taxes
+        changed, moved to another balance, invoiced on its own and given back,
+        deleted, and the company's rounding method changed."""
+        balance = self._fill(self.mia, 12)
+        other = self._fill(self.anna, 3)
+        both = balance + other
+
+        def check(step):
+            self.env.flush_all()
+            self._assert_pending_sums_are_the_items(both, step)
+            for record in both:
+                self._assert_totals_are_the_engines(record)
+
+        check("filled")
+        ordered = balance.line_ids.filtered("sale_line_id")
+        self.assertEqual(len(ordered), 1)
+        ordered.sale_line_id.product_uom_qty = 4
+        check("its order changed")
+        self.assertEqual(ordered.quantity, 4)
+        items = (balance.line_ids - ordered).sorted("id")
+        items[0].quantity = 7
+        items[1].price_unit = 33.33
+        items[2].discount = 12.5
+        items[3].tax_ids = [Command.clear()]
+        check("edited")
+        count = balance.item_count
+        items[4:6].balance_id = other
+        check("moved")
+        self.assertEqual(balance.item_count, count - 2)
+        items[6:8].action_invoice_now()
+        check("invoiced now")
+        self.assertEqual(balance.item_count, count - 4)
+        invoice = items[6].invoice_id
+        self.assertTrue(invoice)
+        invoice.button_cancel()
+        check("its invoice cancelled")
+        items[8].unlink()
+        check("deleted")
+        self.company.tax_calculation_rounding_method = (
+            "round_globally"
+            if self.company.tax_calculation_rounding_method == "round_per_line"
+            else "round_per_line"
+        )
+        check("rounding changed")
+        self.assertEqual(
+            balance.item_count,
+            len(balance.line_ids.filtered(lambda line: line.state == "pending")),
+        )
 
     def test_eligibility_checked_once_per_confirmation(self):
         """Confirming an order of three lines going on a balance asks the

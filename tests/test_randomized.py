@@ -605,6 +605,8 @@ class TestRandomized(CustomerBalanceCommon):
                     f"{where}: {invoice.name} {field} {invoice[field]} != {amount}",
                 )
         self._check_order_lines(where)
+        # The sums each balance kept item by item are those of its items.
+        self._assert_pending_sums_are_the_items(msg=where)
         # At most one open balance per partner, company, currency and period.
         keys = [
             (b.partner_id, b.company_id, b.currency_id, b.period_start)
