@@ -45,7 +45,10 @@ class CustomerBalanceLine(models.Model):
     @api.model
     def _create(self, data_list):
         lines = super()._create(data_list)
-        lines._add_to_balance_sums(1)
+        # Most items are inserted first and linked to their balance when the
+        # assignment is written (``_write_multi``): nothing to add yet.
+        if any(data["stored"].get("balance_id") for data in data_list):
+            lines._add_to_balance_sums(1)
         return lines
 
     def _write_multi(self, vals_list):
@@ -58,7 +61,7 @@ class CustomerBalanceLine(models.Model):
             for line, vals in zip(self, vals_list, strict=True)
             if not sum_fields.isdisjoint(vals)
         )
-        changed._add_to_balance_sums(-1)
+        changed._get_counted_in_balance_sums()._add_to_balance_sums(-1)
         super()._write_multi(vals_list)
         changed._add_to_balance_sums(1)
 
@@ -117,6 +120,21 @@ class CustomerBalanceLine(models.Model):
             "has_price_excluded_tax",
             "raw_tax_amounts",
         ]
+
+    def _get_counted_in_balance_sums(self):
+        """Those of these items whose rows, as the database holds them, count in
+        a balance's pending sums (pending, on a balance): a new item being
+        linked to its balance has nothing to take out."""
+        if not self:
+            return self
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM customer_balance_line WHERE id = ANY(%s)"
+                " AND state = 'pending' AND balance_id IS NOT NULL",
+                self.ids,
+            )
+        )
+        return self.browse(line_id for (line_id,) in self.env.cr.fetchall())
 
     def _add_to_balance_sums(self, sign):
         """Add (``sign`` 1) or take out (-1) what these items, as their rows

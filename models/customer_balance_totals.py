@@ -35,7 +35,14 @@ class CustomerBalance(models.Model):
                     """
                 )
             )
-            # An upgrade: the pending items already there are counted once.
+            # An upgrade: the pending items already there are counted once, and
+            # the index the totals were summed from before goes.
+            cr.execute(
+                SQL(
+                    "DROP INDEX IF EXISTS"
+                    " customer_balance_line_pending_amounts_by_balance"
+                )
+            )
             if sql.column_exists(cr, "customer_balance_line", "raw_tax_amounts"):
                 cr.execute(
                     SQL(
