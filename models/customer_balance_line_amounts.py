@@ -62,8 +62,9 @@ class CustomerBalanceLine(models.Model):
             if not sum_fields.isdisjoint(vals)
         )
         changed._get_counted_in_balance_sums()._add_to_balance_sums(-1)
-        super()._write_multi(vals_list)
+        res = super()._write_multi(vals_list)
         changed._add_to_balance_sums(1)
+        return res
 
     # === COMPUTE METHODS === #
 
