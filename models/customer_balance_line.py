@@ -260,7 +260,7 @@ class CustomerBalanceLine(models.Model):
         writes it (scope ``ORDER``)."""
         res = super()._get_transition_fields()
         lifecycle = res.setdefault(LIFECYCLE, set())
-        lifecycle.update(self._get_state_fields())
+        lifecycle.update(self._get_state_fields(), self._get_computed_amount_fields())
         if self.state != "pending":
             lifecycle.update(self._get_frozen_fields())
         if self.sale_line_id:
@@ -291,6 +291,18 @@ class CustomerBalanceLine(models.Model):
             "sale_line_id",
         }
 
+    def _get_computed_amount_fields(self):
+        """The item's amounts, only ever computed by the tax engine from its
+        quantity, price, discount and taxes: written directly, its balance's
+        total would no longer be what the consolidated invoice bills."""
+        return {
+            "price_subtotal",
+            "price_total",
+            "raw_price_subtotal",
+            "raw_tax_amounts",
+            "has_price_excluded_tax",
+        }
+
     def _get_booking_fields(self):
         """What a booking item charges: its order line's, synchronised by the
         order."""
@@ -312,6 +324,11 @@ class CustomerBalanceLine(models.Model):
                 "follows.",
                 item=booking.name,
                 order=booking.sale_line_id.order_id.name,
+            )
+        if self._get_computed_amount_fields() & set(field_names):
+            return _(
+                "The amounts of an item are computed from its quantity, price, "
+                "discount and taxes: change those instead."
             )
         if self._get_state_fields() & set(field_names):
             return _(

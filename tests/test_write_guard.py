@@ -141,3 +141,29 @@ class TestWriteGuard(CustomerBalanceCommon):
                     "state": "cancel",
                 }
             )
+
+    @freeze_time("2026-06-20 10:00:00")
+    def test_item_amounts_are_never_written(self):
+        """A billing clerk's RPC write of a pending item's computed amounts
+        (subtotal, total, the amounts its balance's sums are made of) is
+        refused: the balance keeps the total its invoice will bill."""
+        item = self._item(self._balance(self.anna), 51.6)
+        balance = item.balance_id
+        total = balance.amount_total
+        for vals in (
+            {"price_subtotal": 1000000.0},
+            {"price_total": 1000000.0},
+            {"raw_price_subtotal": 1000000.0},
+            {"raw_tax_amounts": {"1": 1000000.0}},
+            {"has_price_excluded_tax": not item.has_price_excluded_tax},
+        ):
+            with self.assertRaisesRegex(UserError, "computed from its quantity"):
+                item.with_user(self.billing_user).write(vals)
+        self.env.flush_all()
+        self.assertFalse(
+            balance.currency_id.compare_amounts(balance.amount_total, total)
+        )
+        self._assert_pending_sums_are_the_items(balance)
+        # The same value written back passes, as a form saving every field does.
+        item.with_user(self.billing_user).write({"price_subtotal": item.price_subtotal})
+        self.assertEqual(item.state, "pending")
